@@ -1,0 +1,41 @@
+# kizuna: `make demo` builds and shows the demo store; `make test` runs the test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_CUSTOMERS ?= 2000
+DEMO_SEED ?= 42
+
+.PHONY: demo test lint bench install clean
+
+$(BIN)/kizuna: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/kizuna
+
+demo: install
+	$(BIN)/kizuna demo-data --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(BIN)/kizuna db status
+	$(BIN)/kizuna customer show demo-0000001
+	@echo
+	@echo "Demo store built. Look at it with:"
+	@echo "  $(BIN)/kizuna db status                 # what the store holds and where it is"
+	@echo "  $(BIN)/kizuna customer show demo-0000042 # one customer's attributes, orders, events, consents"
+	@echo "  $(BIN)/kizuna --help                    # every command"
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/import_completejourney.py
+	$(BIN)/python benchmarks/demo_data.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

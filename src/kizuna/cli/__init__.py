@@ -1,0 +1,46 @@
+"""The ``kizuna`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from kizuna import __version__
+from kizuna.cli.common import err_console
+from kizuna.errors import KizunaError
+
+
+class _Group(click.Group):
+    """Turns kizuna's typed errors into a clear message and their exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KizunaError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kizuna")
+def main() -> None:
+    """kizuna (絆): one-to-one marketing from each customer's data."""
+
+
+def _register() -> None:
+    from kizuna.cli.customers import customer
+    from kizuna.cli.datasets import register_datasets
+    from kizuna.cli.db import db
+    from kizuna.cli.demo import demo_data
+    from kizuna.cli.imports import import_group
+
+    main.add_command(db)
+    main.add_command(import_group)
+    main.add_command(demo_data)
+    main.add_command(customer)
+    register_datasets(import_group)
+
+
+_register()

@@ -1,0 +1,307 @@
+"""The one path by which importers and generators write to the store.
+
+An import runs inside :func:`import_run`: a single transaction that either commits everything or, on any
+error, nothing. :class:`StoreWriter` writes batches of plain dicts, resolving external keys (customer
+``external_id``, product ``sku``, order ``external_id``) to internal ids and skipping rows that already exist,
+so running the same import twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert
+
+from kizuna.progress import NullProgress, Progress
+from kizuna.store.bulk import count_rows, insert_ignore, key_map
+from kizuna.store.engine import Store
+from kizuna.store.tables import (
+    TABLES_IN_ORDER,
+    Campaign,
+    CampaignMember,
+    Consent,
+    Coupon,
+    CouponProduct,
+    CouponRedemption,
+    Customer,
+    Event,
+    Identity,
+    ImportRun,
+    Interaction,
+    Order,
+    OrderLine,
+    Product,
+)
+from kizuna.store.types import utcnow
+
+Row = dict[str, Any]
+
+_COUNTED = [t.__table__ for t in TABLES_IN_ORDER if t is not ImportRun]
+
+
+@dataclass
+class ImportSummary:
+    """What an import added, per table, and how long it took."""
+
+    source: str
+    path: str | None
+    added: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_added(self) -> int:
+        """Rows added across all tables."""
+        return sum(self.added.values())
+
+    def describe(self) -> str:
+        """One line for people: ``added 943 customers, 100000 interactions``."""
+        parts = [f"{n:,} {table.replace('_', ' ')}" for table, n in self.added.items() if n]
+        return (
+            "added " + ", ".join(parts)
+            if parts
+            else "nothing new (everything was already imported)"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, recorded with each import run."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dedup_key(*parts: object) -> str:
+    """A stable 32-hex key for rows that have no natural unique id (interactions, generated events)."""
+    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+
+
+class StoreWriter:
+    """Writes batches of rows on one connection; see the module docstring.
+
+    Every ``write_*`` method takes dicts whose keys are the table's column names, except that foreign keys
+    may be given by their external keys (``customer_external_id``, ``sku``, ``order_external_id``,
+    ``campaign_external_id``, ``coupon_code``), which the writer resolves.
+    """
+
+    def __init__(
+        self, conn: Connection, *, batch_size: int = 20_000, progress: Progress | None = None
+    ):
+        self.conn = conn
+        self.batch_size = batch_size
+        self.progress: Progress = progress or NullProgress()
+        self._customers: dict[str, int] = {}
+        self._products: dict[str, int] = {}
+
+    # -- key resolution -------------------------------------------------------------------------
+    def customer_ids(
+        self, external_ids: Iterable[str], *, create_missing: bool = False
+    ) -> dict[str, int]:
+        """Internal ids for customer external ids; with ``create_missing``, unknown ones become minimal customers."""
+        wanted = [k for k in dict.fromkeys(external_ids) if k not in self._customers]
+        if wanted:
+            self._customers.update(key_map(self.conn, Customer.external_id, Customer.id, wanted))
+            missing = [k for k in wanted if k not in self._customers]
+            if missing and create_missing:
+                now = utcnow()
+                rows = [
+                    {"external_id": k, "attributes": {}, "created_at": now, "updated_at": now}
+                    for k in missing
+                ]
+                insert_ignore(self.conn, _t(Customer), rows)
+                self._customers.update(
+                    key_map(self.conn, Customer.external_id, Customer.id, missing)
+                )
+        return self._customers
+
+    def product_ids(self, skus: Iterable[str], *, create_missing: bool = False) -> dict[str, int]:
+        """Internal ids for SKUs; with ``create_missing``, unknown ones become minimal products titled by SKU."""
+        wanted = [k for k in dict.fromkeys(skus) if k not in self._products]
+        if wanted:
+            self._products.update(key_map(self.conn, Product.sku, Product.id, wanted))
+            missing = [k for k in wanted if k not in self._products]
+            if missing and create_missing:
+                now = utcnow()
+                rows = [
+                    {
+                        "sku": k,
+                        "title": k,
+                        "attributes": {},
+                        "in_stock": True,
+                        "is_trial": False,
+                        "is_subscription": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for k in missing
+                ]
+                insert_ignore(self.conn, _t(Product), rows)
+                self._products.update(key_map(self.conn, Product.sku, Product.id, missing))
+        return self._products
+
+    # -- entity writers -------------------------------------------------------------------------
+    def write_customers(self, rows: Sequence[Row], *, update: bool = False) -> None:
+        """Insert customers (``external_id`` required); with ``update``, overwrite the given columns of existing ones."""
+        now = utcnow()
+        full = [{"attributes": {}, "created_at": now, "updated_at": now, **r} for r in rows]
+        cols = (
+            [c for c in full[0] if c not in ("external_id", "created_at")]
+            if update and full
+            else []
+        )
+        self._batched(_t(Customer), full, update=cols, conflict=["external_id"])
+
+    def write_products(self, rows: Sequence[Row], *, update: bool = False) -> None:
+        """Insert products (``sku`` and ``title`` required)."""
+        now = utcnow()
+        defaults = {
+            "attributes": {},
+            "in_stock": True,
+            "is_trial": False,
+            "is_subscription": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        full = [{**defaults, **r} for r in rows]
+        cols = [c for c in full[0] if c not in ("sku", "created_at")] if update and full else []
+        self._batched(_t(Product), full, update=cols, conflict=["sku"])
+
+    def write_orders(self, orders: Sequence[Row], lines: Sequence[Row]) -> None:
+        """Insert orders and their lines.
+
+        Orders carry ``external_id``, ``customer_external_id`` (or ``customer_id``) and ``ordered_at``; lines
+        carry ``order_external_id``, ``line_no`` and ``sku`` (or ``product_id``). Customers and products must
+        already exist (resolve them first with ``customer_ids``/``product_ids`` to choose what happens to
+        unknown ones).
+        """
+        cmap = self.customer_ids(
+            o["customer_external_id"] for o in orders if "customer_external_id" in o
+        )
+        order_rows = []
+        for o in orders:
+            row = {k: v for k, v in o.items() if k != "customer_external_id"}
+            if "customer_external_id" in o:
+                row["customer_id"] = cmap[o["customer_external_id"]]
+            order_rows.append({"attributes": {}, "status": "completed", **row})
+        self._batched(_t(Order), order_rows)
+        omap = key_map(self.conn, Order.external_id, Order.id, (o["external_id"] for o in orders))
+        pmap = self.product_ids(ln["sku"] for ln in lines if "sku" in ln)
+        line_rows = []
+        for ln in lines:
+            row = {k: v for k, v in ln.items() if k not in ("sku", "order_external_id")}
+            row["order_id"] = omap[ln["order_external_id"]]
+            if "sku" in ln:
+                row["product_id"] = pmap[ln["sku"]]
+            line_rows.append(row)
+        self._batched(_t(OrderLine), line_rows)
+
+    def write_interactions(self, rows: Sequence[Row]) -> None:
+        """Insert interactions: ``customer_id``, ``product_id``, ``kind``, ``weight``, ``occurred_at``, ``dedup_key``."""
+        self._batched(_t(Interaction), rows)
+
+    def write_events(self, rows: Sequence[Row]) -> None:
+        """Insert events (``message_id`` unique; duplicates are skipped)."""
+        now = utcnow()
+        self._batched(
+            _t(Event), [{"properties": {}, "context": {}, "received_at": now, **r} for r in rows]
+        )
+
+    def write_identities(self, rows: Sequence[Row]) -> None:
+        """Insert identities (unique on ``kind``, ``value``)."""
+        self._batched(_t(Identity), rows)
+
+    def write_consents(self, rows: Sequence[Row]) -> None:
+        """Append consent records (history: nothing is ever overwritten)."""
+        self._batched(_t(Consent), rows, plain=True)
+
+    def write_campaigns(self, rows: Sequence[Row]) -> dict[str, int]:
+        """Insert campaigns (``external_id``, ``name``); returns external id → id for all given."""
+        self._batched(_t(Campaign), [{"attributes": {}, **r} for r in rows])
+        return key_map(
+            self.conn, Campaign.external_id, Campaign.id, (r["external_id"] for r in rows)
+        )
+
+    def write_campaign_members(self, rows: Sequence[Row]) -> None:
+        """Insert campaign members (unique per campaign and customer)."""
+        self._batched(_t(CampaignMember), [{"outcome": {}, "is_control": False, **r} for r in rows])
+
+    def write_coupons(self, rows: Sequence[Row]) -> dict[str, int]:
+        """Insert coupons (``code`` unique); returns code → id for all given."""
+        now = utcnow()
+        self._batched(_t(Coupon), [{"attributes": {}, "created_at": now, **r} for r in rows])
+        return key_map(self.conn, Coupon.code, Coupon.id, (r["code"] for r in rows))
+
+    def write_coupon_products(self, rows: Sequence[Row]) -> None:
+        """Link coupons to the products they apply to."""
+        self._batched(_t(CouponProduct), rows)
+
+    def write_coupon_redemptions(self, rows: Sequence[Row]) -> None:
+        """Insert coupon redemptions."""
+        self._batched(_t(CouponRedemption), rows)
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _batched(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        update: Sequence[str] = (),
+        conflict: Sequence[str] | None = None,
+        plain: bool = False,
+    ) -> None:
+        for start in range(0, len(rows), self.batch_size):
+            batch = rows[start : start + self.batch_size]
+            if plain:
+                self.conn.execute(insert(table), list(batch))
+            else:
+                insert_ignore(self.conn, table, batch, update=update, conflict=conflict)
+
+
+def _t(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+@contextmanager
+def import_run(
+    store: Store,
+    source: str,
+    path: Path | str | None = None,
+    *,
+    progress: Progress | None = None,
+    batch_size: int = 20_000,
+) -> Iterator[tuple[StoreWriter, ImportSummary]]:
+    """One import, in one transaction: yields a writer and the summary that is filled in on success.
+
+    Any exception rolls the whole import back, so a bad row leaves the store exactly as it was.
+    """
+    started = utcnow()
+    summary = ImportSummary(source=source, path=str(path) if path is not None else None)
+    digest = file_sha256(Path(path)) if path is not None and Path(path).is_file() else None
+    with store.engine.begin() as conn:
+        before = count_rows(conn, _COUNTED)
+        writer = StoreWriter(conn, batch_size=batch_size, progress=progress)
+        yield writer, summary
+        after = count_rows(conn, _COUNTED)
+        summary.added = {
+            name: after[name] - before[name] for name in after if after[name] != before[name]
+        }
+        finished = utcnow()
+        summary.seconds = (finished - started).total_seconds()
+        conn.execute(
+            insert(_t(ImportRun)),
+            {
+                "source": source,
+                "path": summary.path,
+                "sha256": digest,
+                "started_at": started,
+                "finished_at": finished,
+                "added": summary.added,
+            },
+        )

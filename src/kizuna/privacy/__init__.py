@@ -1,0 +1,1 @@
+"""Consent and privacy: per-purpose consent, checked at the point of use."""

@@ -1,0 +1,78 @@
+"""Fast, idempotent bulk writes that behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Connection, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+T = TypeVar("T")
+
+#: Keys per ``IN (...)`` look-up; well under SQLite's and PostgreSQL's parameter limits.
+LOOKUP_CHUNK = 900
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield lists of at most ``size`` items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def insert_ignore(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    update: Sequence[str] = (),
+    conflict: Sequence[str] | None = None,
+) -> None:
+    """Insert ``rows``, skipping those whose unique keys already exist.
+
+    With ``update``, existing rows get those columns overwritten instead (an upsert on the ``conflict``
+    columns). Every row must have the same keys.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(table)
+        if update:
+            stmt = pg.on_conflict_do_update(
+                index_elements=list(conflict or ()), set_={c: pg.excluded[c] for c in update}
+            )
+        else:
+            stmt = pg.on_conflict_do_nothing()
+        conn.execute(stmt, list(rows))
+        return
+    lite = sqlite.insert(table)
+    if update:
+        lite_stmt = lite.on_conflict_do_update(
+            index_elements=list(conflict or ()), set_={c: lite.excluded[c] for c in update}
+        )
+    else:
+        lite_stmt = lite.on_conflict_do_nothing()
+    conn.execute(lite_stmt, list(rows))
+
+
+def key_map(
+    conn: Connection,
+    key: Column[Any] | ColumnElement[Any],
+    id_column: Column[Any],
+    keys: Iterable[Any],
+) -> dict[Any, int]:
+    """Map each of ``keys`` found in ``key`` to the row's ``id_column``; missing keys are left out."""
+    found: dict[Any, int] = {}
+    for chunk in chunked(dict.fromkeys(keys), LOOKUP_CHUNK):
+        for k, row_id in conn.execute(select(key, id_column).where(key.in_(chunk))):
+            found[k] = row_id
+    return found
+
+
+def count_rows(conn: Connection, tables: Iterable[Table]) -> dict[str, int]:
+    """Row counts per table name."""
+    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
