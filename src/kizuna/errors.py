@@ -27,7 +27,8 @@ class ImportDataError(KizunaError):
     """Input data that cannot be imported; nothing from the file was written.
 
     The message names the file, the line (1-based, counting the header as line 1), the column and what was
-    expected, so the user can fix the input and run the import again.
+    expected, so the user can fix the input and run the import again. Parquet files count ``row``s (1-based)
+    instead of lines.
     """
 
     exit_code = 2
@@ -41,6 +42,7 @@ class ImportDataError(KizunaError):
         column: str | None = None,
         expected: str | None = None,
         got: object = None,
+        unit: str = "line",
     ) -> None:
         self.path = str(path) if path is not None else None
         self.problem = problem
@@ -48,12 +50,13 @@ class ImportDataError(KizunaError):
         self.column = column
         self.expected = expected
         self.got = got
+        self.unit = unit
         super().__init__(self._format())
 
     def _format(self) -> str:
         where = self.path or "<input>"
         if self.line is not None:
-            where += f", line {self.line}"
+            where += f", {self.unit} {self.line}"
         if self.column is not None:
             where += f", column '{self.column}'"
         message = f"{where}: {self.problem}"
