@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from kizuna.config import Settings, get_settings
 from kizuna.errors import ImportDataError
 from kizuna.ingest import values as v
-from kizuna.ingest.mapping import Resolved, resolve_columns
+from kizuna.ingest.mapping import FIELDS, Resolved, resolve_columns
 from kizuna.ingest.context import ImportContext, Record
 from kizuna.ingest.orders_file import write_orders_file
 from kizuna.ingest.readers import Table, open_table
@@ -82,6 +82,7 @@ def _parsed_records(
     """Each record as ``(line, {field: typed value, "_extra": {column: value}})``."""
     tz = ZoneInfo(settings.default_timezone)
     parsers: dict[str, Callable[[Any], Any]] = {}
+    required = {f.name for f in FIELDS[resolved.kind] if f.required}
     for name in resolved.columns:
         spec = resolved.field(name)
         if spec.parse is v.parse_datetime:
@@ -104,6 +105,15 @@ def _parsed_records(
                     got=raw,
                     unit=table.unit,
                 ) from None
+            if out[name] is None and name in required:
+                raise ImportDataError(
+                    table.path,
+                    f"no value for the required field {name!r}",
+                    line=line,
+                    column=column,
+                    expected="a value in every row",
+                    unit=table.unit,
+                )
         out["_extra"] = {
             c: v.jsonable(record[c]) for c in resolved.extra if not v.blank(record.get(c))
         }

@@ -255,12 +255,42 @@ class StoreWriter:
         conflict: Sequence[str] | None = None,
         plain: bool = False,
     ) -> None:
+        rows = _homogenise(table, rows)
         for start in range(0, len(rows), self.batch_size):
             batch = rows[start : start + self.batch_size]
             if plain:
                 self.conn.execute(insert(table), list(batch))
             else:
                 insert_ignore(self.conn, table, batch, update=update, conflict=conflict)
+
+
+def _homogenise(table: Table, rows: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """Give every row the same keys (a batch insert needs them), filling gaps with the column default."""
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    if all(len(row) == len(keys) for row in rows):
+        return rows
+    filled = []
+    for row in rows:
+        if len(row) == len(keys):
+            filled.append(row)
+            continue
+        full = dict(row)
+        for key in keys:
+            if key not in full:
+                full[key] = _column_default(table, key)
+        filled.append(full)
+    return filled
+
+
+def _column_default(table: Table, key: str) -> Any:
+    default = table.c[key].default
+    if default is None or not hasattr(default, "arg"):
+        return None
+    if getattr(default, "is_callable", False):
+        return default.arg(None)
+    return default.arg
 
 
 def _t(model: Any) -> Table:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -224,6 +225,12 @@ Index(
     Consent.purpose,
     Consent.recorded_at,
 )
+
+
+@event.listens_for(Consent, "before_update")
+def _consents_are_append_only(_mapper: Any, _connection: Any, target: Consent) -> None:
+    # A consent decision is evidence: a change of mind is a new record, never an edit of an old one.
+    raise ValueError(f"consent record {target.id} cannot be changed: record a new decision instead")
 
 
 class Campaign(Base):
