@@ -1,4 +1,4 @@
-"""Shared fixtures: every store test runs on SQLite, and also on PostgreSQL when KIZUNA_TEST_DATABASE_URL is set."""
+"""Shared fixtures: store tests run on SQLite, and on PostgreSQL too when KIZUNA_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 

@@ -15,9 +15,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def _seed(store: Store) -> int:
     with store.session() as s:
-        c = Customer(
-            external_id="c1", name="山田 太郎", email="Taro@Example.jp", attributes={"rank": "gold"}
-        )
+        c = Customer(external_id="c1", name="山田 太郎", email="Taro@Example.jp", attributes={"rank": "gold"})
         other = Customer(external_id="c2")
         p = Product(sku="p1", title="緑茶")
         s.add_all([c, other, p])
@@ -29,9 +27,7 @@ def _seed(store: Store) -> int:
                 ordered_at=T0 + timedelta(days=i),
                 total=100.0 * (i + 1),
             )
-            o.lines.append(
-                OrderLine(line_no=1, product_id=p.id, quantity=i + 1, amount=100.0 * (i + 1))
-            )
+            o.lines.append(OrderLine(line_no=1, product_id=p.id, quantity=i + 1, amount=100.0 * (i + 1)))
             s.add(o)
         s.add(Order(external_id="x", customer_id=other.id, ordered_at=T0, total=999.0))
         for i in range(5):

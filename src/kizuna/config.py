@@ -1,7 +1,7 @@
 """Settings: the one place kizuna reads its environment.
 
-Every setting has the prefix ``KIZUNA_`` (``KIZUNA_DATABASE_URL``, ``KIZUNA_DATA_DIR`` ...) and may also be put
-in a ``.env`` file in the working directory.
+Every setting has the prefix ``KIZUNA_`` (``KIZUNA_DATABASE_URL``, ``KIZUNA_DATA_DIR`` ...) and may also
+be put in a ``.env`` file in the working directory.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Progress reporting for long work, kept apart from the library so the CLI can draw bars and tests stay quiet."""
+"""Progress reporting for long work, apart from the library so the CLI can draw bars and tests stay quiet."""
 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -49,7 +52,7 @@ class RichProgress:
             TimeRemainingColumn(),
             transient=transient,
         )
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> RichProgress:
         self._bars.start()

@@ -34,9 +34,7 @@ def test_mapping_yaml_file(db_url: str, tmp_path: Path) -> None:
     data = tmp_path / "items.csv"
     data.write_text("商品コード,商品名,価格\nP1,緑茶,980\n", encoding="utf-8")
     mapping = tmp_path / "map.yaml"
-    mapping.write_text(
-        "columns:\n  商品コード: sku\n  商品名: title\n  価格: price\n", encoding="utf-8"
-    )
+    mapping.write_text("columns:\n  商品コード: sku\n  商品名: title\n  価格: price\n", encoding="utf-8")
     result = CliRunner().invoke(
         main,
         [
@@ -57,12 +55,8 @@ def test_mapping_yaml_file(db_url: str, tmp_path: Path) -> None:
 
 def test_bad_input_exits_2_with_file_line_and_column(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
-    path.write_text(
-        "order_id,customer_id,ordered_at,sku,unit_price\no1,c1,someday,p1,10\n", encoding="utf-8"
-    )
-    result = CliRunner().invoke(
-        main, ["import", "csv", str(path), "--kind", "orders", "--db", db_url]
-    )
+    path.write_text("order_id,customer_id,ordered_at,sku,unit_price\no1,c1,someday,p1,10\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "csv", str(path), "--kind", "orders", "--db", db_url])
     assert result.exit_code == 2
     assert "orders.csv, line 2, column 'ordered_at'" in result.output
     assert "Nothing was imported" in result.output
@@ -89,9 +83,7 @@ def test_parquet_command(db_url: str, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     path = tmp_path / "i.parquet"
-    pq.write_table(
-        pa.table({"user": ["u1", "u2"], "item": ["i1", "i1"], "weight": [1.0, 3.0]}), path
-    )
+    pq.write_table(pa.table({"user": ["u1", "u2"], "item": ["i1", "i1"], "weight": [1.0, 3.0]}), path)
     result = CliRunner().invoke(
         main, ["import", "parquet", str(path), "--kind", "interactions", "--db", db_url]
     )

@@ -11,7 +11,7 @@ from kizuna.config import Settings
 from kizuna.errors import ConfigError, ImportDataError
 from kizuna.ingest.tabular import import_file
 from kizuna.store import Store
-from kizuna.store.tables import Customer, Event, Identity, Interaction, Order, OrderLine, Product
+from kizuna.store.tables import Customer, Event, Identity, Interaction, Order, Product
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -70,10 +70,7 @@ def test_update_overwrites_existing_customers(store: Store, tmp_path: Path) -> N
     changed = CUSTOMERS.replace("taro@example.jp", "taro.new@example.jp")
     import_file(store, write(tmp_path / "c2.csv", changed), "customers", update=True)
     with store.session() as s:
-        assert (
-            s.scalar(select(Customer.email).where(Customer.external_id == "c1"))
-            == "taro.new@example.jp"
-        )
+        assert s.scalar(select(Customer.email).where(Customer.external_id == "c1")) == "taro.new@example.jp"
     assert count(store, Customer) == 2
 
 
@@ -85,9 +82,7 @@ def test_products_parse_prices_and_flags(store: Store, tmp_path: Path) -> None:
     assert trial.category_path == "スキンケア/化粧水" and trial.currency == "JPY"
 
 
-def test_orders_group_lines_compute_totals_and_create_unknown_customers(
-    store: Store, tmp_path: Path
-) -> None:
+def test_orders_group_lines_compute_totals_and_create_unknown_customers(store: Store, tmp_path: Path) -> None:
     import_file(store, write(tmp_path / "c.csv", CUSTOMERS), "customers")
     import_file(store, write(tmp_path / "p.csv", PRODUCTS), "products")
     summary = import_file(store, write(tmp_path / "o.csv", ORDERS), "orders")
@@ -132,9 +127,7 @@ def test_bad_customer_files_name_line_column_and_expectation(
     assert count(store, Customer) == 0
 
 
-def test_non_utf8_file_is_refused_at_its_line_and_cp932_is_readable(
-    store: Store, tmp_path: Path
-) -> None:
+def test_non_utf8_file_is_refused_at_its_line_and_cp932_is_readable(store: Store, tmp_path: Path) -> None:
     sjis = write(tmp_path / "sjis.csv", "customer_id,name\nc1,山田 太郎\n", encoding="cp932")
     with pytest.raises(ImportDataError, match="cp932") as err:
         import_file(store, sjis, "customers")
@@ -207,9 +200,7 @@ def test_event_without_any_id_is_refused(store: Store, tmp_path: Path) -> None:
 
 def test_parquet_files_import_like_csv_and_report_rows(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "p.parquet"
-    pq.write_table(
-        pa.table({"sku": ["a", "b"], "title": ["A", "B"], "price": [100.0, 200.0]}), path
-    )
+    pq.write_table(pa.table({"sku": ["a", "b"], "title": ["A", "B"], "price": [100.0, 200.0]}), path)
     assert import_file(store, path, "products").added == {"products": 2}
     bad = tmp_path / "bad.parquet"
     pq.write_table(pa.table({"sku": ["a", "c"], "title": ["A", None]}), bad)

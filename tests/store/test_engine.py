@@ -30,9 +30,7 @@ def test_every_store_is_migrated_to_head(store: Store) -> None:
     assert current_revision(store.engine) == head_revision(store.engine)
 
 
-@pytest.mark.parametrize(
-    "url", ["mysql://root@localhost/x", "not a url", "postgresql+asyncpg://h/db"]
-)
+@pytest.mark.parametrize("url", ["mysql://root@localhost/x", "not a url", "postgresql+asyncpg://h/db"])
 def test_unsupported_urls_are_refused_with_advice(url: str) -> None:
-    with pytest.raises(ConfigError, match="(?i)sqlite|psycopg|valid"):
+    with pytest.raises(ConfigError, match=r"(?i)sqlite|psycopg|valid"):
         create_store_engine(url)

@@ -22,7 +22,7 @@ def customer() -> None:
 @click.option("--events", default=20, show_default=True, help="How many recent events to show.")
 @db_option
 def show(key: str, orders: int, events: int, db: str | None) -> None:
-    """Show customer KEY (external id, email or #internal-id): attributes, identities, orders, events, consents."""
+    """Show customer KEY (external id, email or #id): attributes, identities, orders, events, consents."""
     store = store_for(db)
     with store.session() as session:
         profile = customer_360(session, key, orders=orders, events=events)
@@ -38,9 +38,7 @@ def _print(p: Customer360) -> None:
     console.print(attrs)
 
     last = p.last_order_at.date().isoformat() if p.last_order_at else "-"
-    console.print(
-        f"\n[bold]orders[/] {p.order_count:,}  revenue {p.revenue:,.2f}  last order {last}"
-    )
+    console.print(f"\n[bold]orders[/] {p.order_count:,}  revenue {p.revenue:,.2f}  last order {last}")
     if p.recent_orders:
         table = Table("order", "date", "channel", "items", "total", "coupon")
         for o in p.recent_orders:
@@ -79,9 +77,7 @@ def _print(p: Customer360) -> None:
     console.print(table if p.consents else "[dim]no consent recorded[/]")
 
     if p.identities:
-        console.print(
-            "\n[bold]identities[/] " + ", ".join(f"{i.kind}:{i.value}" for i in p.identities)
-        )
+        console.print("\n[bold]identities[/] " + ", ".join(f"{i.kind}:{i.value}" for i in p.identities))
     if p.campaigns:
         rows = [
             f"{name} [{arm or '-'}{', responded' if responded else ''}]"

@@ -33,11 +33,9 @@ def status(db: str | None) -> None:
     """Show the store's URL, schema revision and row counts."""
     store = store_for(db)
     console.print(f"store:    {store.engine.url.render_as_string()}")
-    console.print(
-        f"revision: {current_revision(store.engine)} (newest {head_revision(store.engine)})"
-    )
+    console.print(f"revision: {current_revision(store.engine)} (newest {head_revision(store.engine)})")
     table = Table("table", "rows", title="contents")
     with store.engine.connect() as conn:
-        for name, n in count_rows(conn, [m.__table__ for m in TABLES_IN_ORDER]).items():  # type: ignore[misc]
+        for name, n in count_rows(conn, [m.__table__ for m in TABLES_IN_ORDER]).items():
             table.add_row(name, f"{n:,}")
     console.print(table)

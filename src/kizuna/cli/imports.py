@@ -22,9 +22,7 @@ def import_group() -> None:
 def _file_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("file", type=click.Path(path_type=Path)),
-        click.option(
-            "--kind", type=click.Choice(KINDS), required=True, help="What the file holds."
-        ),
+        click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds."),
         click.option(
             "--map",
             "maps",
@@ -75,9 +73,7 @@ def _run(
             update=update,
             progress=progress,
         )
-    console.print(
-        f"[green]{file.name}[/] ({kind}): {summary.describe()} in {summary.seconds:.1f} s"
-    )
+    console.print(f"[green]{file.name}[/] ({kind}): {summary.describe()} in {summary.seconds:.1f} s")
 
 
 @import_group.command("csv")

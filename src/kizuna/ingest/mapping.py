@@ -1,8 +1,8 @@
 """What each kind of file may contain, and how its columns map onto kizuna's fields.
 
-A column is taken for a field when it has the field's name (or a common alias, such as ``customer_id`` for a
-customers file's ``external_id``), or when a mapping says so: ``--map 顧客ID=external_id`` on the command line or
-a YAML file::
+A column is taken for a field when it has the field's name (or a common alias, such as ``customer_id``
+for a customers file's ``external_id``), or when a mapping says so: ``--map 顧客ID=external_id`` on the
+command line or a YAML file::
 
     columns:
       顧客ID: external_id
@@ -148,10 +148,8 @@ class Resolved:
         return next(f for f in FIELDS[self.kind] if f.name == name)
 
 
-def resolve_columns(
-    kind: str, header: list[str], mapping: Mapping[str, str], path: Path
-) -> Resolved:
-    """Match a file's header to the fields of ``kind``; raises for unknown targets and missing required fields."""
+def resolve_columns(kind: str, header: list[str], mapping: Mapping[str, str], path: Path) -> Resolved:
+    """Match a header to the fields of ``kind``; raises for unknown targets and missing required fields."""
     from kizuna.errors import ImportDataError
 
     if kind not in FIELDS:

@@ -11,9 +11,7 @@ from kizuna.ingest.writer import StoreWriter
 _ORDER_FIELDS = ("channel", "status", "currency", "coupon_code", "shipping", "tax")
 
 
-def write_orders_file(
-    writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext
-) -> None:
+def write_orders_file(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
     """Group lines into orders, check every product exists, and write orders with computed totals.
 
     Unknown customers are created as minimal profiles (orders often arrive before the CRM export); an unknown
@@ -76,9 +74,7 @@ def write_orders_file(
         order["subtotal"] = round(subtotal, 2)
         order["discount"] = round(discount, 2)
         order.setdefault("currency", ctx.settings.default_currency)
-        order["total"] = round(
-            subtotal - discount + order.get("shipping", 0.0) + order.get("tax", 0.0), 2
-        )
+        order["total"] = round(subtotal - discount + order.get("shipping", 0.0) + order.get("tax", 0.0), 2)
         order_rows.append(order)
     writer.write_orders(order_rows, lines)
 
@@ -97,7 +93,7 @@ def _line(r: Record, line: int, line_no: int, ctx: ImportContext) -> Record:
             expected="a unit_price or an amount column",
         )
     if unit_price is None:
-        unit_price = (amount + discount) / quantity if quantity else 0.0
+        unit_price = (float(amount or 0.0) + discount) / quantity if quantity else 0.0
     if amount is None:
         amount = quantity * unit_price - discount
     return {

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from kizuna.config import Settings, get_settings
 from kizuna.errors import ImportDataError
 from kizuna.ingest import values as v
-from kizuna.ingest.mapping import FIELDS, Resolved, resolve_columns
 from kizuna.ingest.context import ImportContext, Record
+from kizuna.ingest.mapping import FIELDS, Resolved, resolve_columns
 from kizuna.ingest.orders_file import write_orders_file
 from kizuna.ingest.readers import Table, open_table
 from kizuna.ingest.writer import ImportSummary, StoreWriter, dedup_key, import_run
@@ -56,9 +56,10 @@ def import_file(
     resolved = resolve_columns(kind, table.columns, mapping or {}, path)
     parsed = _parsed_records(table, resolved, settings)
     progress.stage(f"importing {kind} from {path.name}", _count_records(path, table))
-    with import_run(
-        store, f"csv:{kind}", path, progress=progress, batch_size=settings.import_batch_size
-    ) as (writer, summary):
+    with import_run(store, f"csv:{kind}", path, progress=progress, batch_size=settings.import_batch_size) as (
+        writer,
+        summary,
+    ):
         ctx = ImportContext(path, table.unit, update, settings, progress)
         if kind == "orders":
             write_orders_file(writer, parsed, ctx)
@@ -76,9 +77,7 @@ def _count_records(path: Path, table: Table) -> int | None:
         return max(sum(1 for _ in handle) - 1, 0)
 
 
-def _parsed_records(
-    table: Table, resolved: Resolved, settings: Settings
-) -> Iterator[tuple[int, Record]]:
+def _parsed_records(table: Table, resolved: Resolved, settings: Settings) -> Iterator[tuple[int, Record]]:
     """Each record as ``(line, {field: typed value, "_extra": {column: value}})``."""
     tz = ZoneInfo(settings.default_timezone)
     parsers: dict[str, Callable[[Any], Any]] = {}
@@ -114,15 +113,11 @@ def _parsed_records(
                     expected="a value in every row",
                     unit=table.unit,
                 )
-        out["_extra"] = {
-            c: v.jsonable(record[c]) for c in resolved.extra if not v.blank(record.get(c))
-        }
+        out["_extra"] = {c: v.jsonable(record[c]) for c in resolved.extra if not v.blank(record.get(c))}
         yield line, out
 
 
-def _batches(
-    records: Iterator[tuple[int, Record]], size: int
-) -> Iterator[list[tuple[int, Record]]]:
+def _batches(records: Iterator[tuple[int, Record]], size: int) -> Iterator[list[tuple[int, Record]]]:
     batch: list[tuple[int, Record]] = []
     for item in records:
         batch.append(item)
@@ -138,21 +133,16 @@ def _dedupe(rows: list[Record], key: str) -> list[Record]:
     return list({row[key]: row for row in rows}.values())
 
 
-def _write_customers(
-    writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext
-) -> None:
+def _write_customers(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
     for batch in _batches(records, writer.batch_size):
         rows = [
-            {**{k: x for k, x in r.items() if k != "_extra"}, "attributes": r["_extra"]}
-            for _, r in batch
+            {**{k: x for k, x in r.items() if k != "_extra"}, "attributes": r["_extra"]} for _, r in batch
         ]
         writer.write_customers(_dedupe(rows, "external_id"), update=ctx.update)
         ctx.progress.advance(len(batch))
 
 
-def _write_products(
-    writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext
-) -> None:
+def _write_products(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
     for batch in _batches(records, writer.batch_size):
         rows = []
         for _, r in batch:
@@ -171,9 +161,7 @@ def _write_products(
         ctx.progress.advance(len(batch))
 
 
-def _write_events(
-    writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext
-) -> None:
+def _write_events(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
     path = ctx.path
     for batch in _batches(records, writer.batch_size):
         rows: list[Record] = []

@@ -1,6 +1,7 @@
 """Parsing one cell of input into a typed value, or a ValueError saying what was expected.
 
-Importers wrap the ValueError into an :class:`~kizuna.errors.ImportDataError` naming the file, line and column.
+Importers wrap the ValueError into an :class:`~kizuna.errors.ImportDataError` naming the file, line
+and column.
 """
 
 from __future__ import annotations
@@ -126,9 +127,7 @@ def parse_datetime(value: Any, default_tz: tzinfo | str = UTC) -> datetime | Non
         else:
             result = _parse_datetime_text(text)
     if result is None:
-        raise Expected(
-            "a date-time such as 2024-03-01T10:00:00+09:00, 2024/03/01 10:00 or Unix seconds"
-        )
+        raise Expected("a date-time such as 2024-03-01T10:00:00+09:00, 2024/03/01 10:00 or Unix seconds")
     if result.tzinfo is None:
         result = result.replace(tzinfo=tz)
     return result

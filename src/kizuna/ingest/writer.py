@@ -41,7 +41,13 @@ from kizuna.store.types import utcnow
 
 Row = dict[str, Any]
 
-_COUNTED = [t.__table__ for t in TABLES_IN_ORDER if t is not ImportRun]
+
+def _t(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+_COUNTED = [_t(m) for m in TABLES_IN_ORDER if m is not ImportRun]
 
 
 @dataclass
@@ -61,11 +67,7 @@ class ImportSummary:
     def describe(self) -> str:
         """One line for people: ``added 943 customers, 100000 interactions``."""
         parts = [f"{n:,} {table.replace('_', ' ')}" for table, n in self.added.items() if n]
-        return (
-            "added " + ", ".join(parts)
-            if parts
-            else "nothing new (everything was already imported)"
-        )
+        return "added " + ", ".join(parts) if parts else "nothing new (everything was already imported)"
 
 
 def file_sha256(path: Path) -> str:
@@ -90,9 +92,7 @@ class StoreWriter:
     ``campaign_external_id``, ``coupon_code``), which the writer resolves.
     """
 
-    def __init__(
-        self, conn: Connection, *, batch_size: int = 20_000, progress: Progress | None = None
-    ):
+    def __init__(self, conn: Connection, *, batch_size: int = 20_000, progress: Progress | None = None):
         self.conn = conn
         self.batch_size = batch_size
         self.progress: Progress = progress or NullProgress()
@@ -100,10 +100,8 @@ class StoreWriter:
         self._products: dict[str, int] = {}
 
     # -- key resolution -------------------------------------------------------------------------
-    def customer_ids(
-        self, external_ids: Iterable[str], *, create_missing: bool = False
-    ) -> dict[str, int]:
-        """Internal ids for customer external ids; with ``create_missing``, unknown ones become minimal customers."""
+    def customer_ids(self, external_ids: Iterable[str], *, create_missing: bool = False) -> dict[str, int]:
+        """Ids for customer external ids; with ``create_missing``, unknown ones become minimal customers."""
         wanted = [k for k in dict.fromkeys(external_ids) if k not in self._customers]
         if wanted:
             self._customers.update(key_map(self.conn, Customer.external_id, Customer.id, wanted))
@@ -115,13 +113,11 @@ class StoreWriter:
                     for k in missing
                 ]
                 insert_ignore(self.conn, _t(Customer), rows)
-                self._customers.update(
-                    key_map(self.conn, Customer.external_id, Customer.id, missing)
-                )
+                self._customers.update(key_map(self.conn, Customer.external_id, Customer.id, missing))
         return self._customers
 
     def product_ids(self, skus: Iterable[str], *, create_missing: bool = False) -> dict[str, int]:
-        """Internal ids for SKUs; with ``create_missing``, unknown ones become minimal products titled by SKU."""
+        """Ids for SKUs; with ``create_missing``, unknown ones become minimal products titled by SKU."""
         wanted = [k for k in dict.fromkeys(skus) if k not in self._products]
         if wanted:
             self._products.update(key_map(self.conn, Product.sku, Product.id, wanted))
@@ -147,14 +143,10 @@ class StoreWriter:
 
     # -- entity writers -------------------------------------------------------------------------
     def write_customers(self, rows: Sequence[Row], *, update: bool = False) -> None:
-        """Insert customers (``external_id`` required); with ``update``, overwrite the given columns of existing ones."""
+        """Insert customers (``external_id`` required); ``update`` overwrites the given columns of existing ones."""
         now = utcnow()
         full = [{"attributes": {}, "created_at": now, "updated_at": now, **r} for r in rows]
-        cols = (
-            [c for c in full[0] if c not in ("external_id", "created_at")]
-            if update and full
-            else []
-        )
+        cols = [c for c in full[0] if c not in ("external_id", "created_at")] if update and full else []
         self._batched(_t(Customer), full, update=cols, conflict=["external_id"])
 
     def write_products(self, rows: Sequence[Row], *, update: bool = False) -> None:
@@ -180,9 +172,7 @@ class StoreWriter:
         already exist (resolve them first with ``customer_ids``/``product_ids`` to choose what happens to
         unknown ones).
         """
-        cmap = self.customer_ids(
-            o["customer_external_id"] for o in orders if "customer_external_id" in o
-        )
+        cmap = self.customer_ids(o["customer_external_id"] for o in orders if "customer_external_id" in o)
         order_rows = []
         for o in orders:
             row = {k: v for k, v in o.items() if k != "customer_external_id"}
@@ -202,15 +192,13 @@ class StoreWriter:
         self._batched(_t(OrderLine), line_rows)
 
     def write_interactions(self, rows: Sequence[Row]) -> None:
-        """Insert interactions: ``customer_id``, ``product_id``, ``kind``, ``weight``, ``occurred_at``, ``dedup_key``."""
+        """Insert interactions: customer_id, product_id, kind, weight, occurred_at, dedup_key."""
         self._batched(_t(Interaction), rows)
 
     def write_events(self, rows: Sequence[Row]) -> None:
         """Insert events (``message_id`` unique; duplicates are skipped)."""
         now = utcnow()
-        self._batched(
-            _t(Event), [{"properties": {}, "context": {}, "received_at": now, **r} for r in rows]
-        )
+        self._batched(_t(Event), [{"properties": {}, "context": {}, "received_at": now, **r} for r in rows])
 
     def write_identities(self, rows: Sequence[Row]) -> None:
         """Insert identities (unique on ``kind``, ``value``)."""
@@ -223,9 +211,7 @@ class StoreWriter:
     def write_campaigns(self, rows: Sequence[Row]) -> dict[str, int]:
         """Insert campaigns (``external_id``, ``name``); returns external id → id for all given."""
         self._batched(_t(Campaign), [{"attributes": {}, **r} for r in rows])
-        return key_map(
-            self.conn, Campaign.external_id, Campaign.id, (r["external_id"] for r in rows)
-        )
+        return key_map(self.conn, Campaign.external_id, Campaign.id, (r["external_id"] for r in rows))
 
     def write_campaign_members(self, rows: Sequence[Row]) -> None:
         """Insert campaign members (unique per campaign and customer)."""
@@ -293,11 +279,6 @@ def _column_default(table: Table, key: str) -> Any:
     return default.arg
 
 
-def _t(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 @contextmanager
 def import_run(
     store: Store,
@@ -319,9 +300,7 @@ def import_run(
         writer = StoreWriter(conn, batch_size=batch_size, progress=progress)
         yield writer, summary
         after = count_rows(conn, _COUNTED)
-        summary.added = {
-            name: after[name] - before[name] for name in after if after[name] != before[name]
-        }
+        summary.added = {name: after[name] - before[name] for name in after if after[name] != before[name]}
         finished = utcnow()
         summary.seconds = (finished - started).total_seconds()
         conn.execute(

@@ -73,9 +73,7 @@ def record_consent(
 def consent_state(session: Session, customer_id: int) -> dict[str, ConsentState]:
     """The latest decision per purpose for a customer (purposes never decided are absent)."""
     rows = session.scalars(
-        select(Consent)
-        .where(Consent.customer_id == customer_id)
-        .order_by(Consent.recorded_at, Consent.id)
+        select(Consent).where(Consent.customer_id == customer_id).order_by(Consent.recorded_at, Consent.id)
     )
     state: dict[str, ConsentState] = {}
     for row in rows:

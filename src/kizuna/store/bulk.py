@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Table, func, select
+from sqlalchemy import Connection, FromClause, Table, func, select
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,8 +62,8 @@ def insert_ignore(
 
 def key_map(
     conn: Connection,
-    key: Column[Any] | ColumnElement[Any],
-    id_column: Column[Any],
+    key: QueryableAttribute[Any] | ColumnElement[Any],
+    id_column: QueryableAttribute[Any] | ColumnElement[Any],
     keys: Iterable[Any],
 ) -> dict[Any, int]:
     """Map each of ``keys`` found in ``key`` to the row's ``id_column``; missing keys are left out."""
@@ -73,6 +74,9 @@ def key_map(
     return found
 
 
-def count_rows(conn: Connection, tables: Iterable[Table]) -> dict[str, int]:
+def count_rows(conn: Connection, tables: Iterable[FromClause]) -> dict[str, int]:
     """Row counts per table name."""
-    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+    return {
+        str(getattr(t, "name", t)): conn.execute(select(func.count()).select_from(t)).scalar_one()
+        for t in tables
+    }

@@ -54,8 +54,7 @@ def create_store_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(
-            f"database URL {url!r} is not valid: use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST:PORT/DB"
+            f"database URL {url!r} is not valid: use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -77,9 +76,7 @@ def create_store_engine(url: str) -> Engine:
 _open: dict[str, Store] = {}
 
 
-def open_store(
-    url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True
-) -> Store:
+def open_store(url: str | None = None, *, settings: Settings | None = None, upgrade: bool = True) -> Store:
     """Open the store at ``url`` (default: the configured one), bringing its schema up to date first.
 
     Stores are cached per URL for the life of the process, so calling this twice is cheap.

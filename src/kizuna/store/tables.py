@@ -134,9 +134,7 @@ class Order(Base):
     coupon_code: Mapped[str | None] = mapped_column(String(64), index=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
 
-    lines: Mapped[list[OrderLine]] = relationship(
-        back_populates="order", order_by="OrderLine.line_no"
-    )
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no")
 
 
 Index("ix_orders_customer_id_ordered_at", Order.customer_id, Order.ordered_at)
@@ -188,7 +186,7 @@ Index("ix_events_name_occurred_at", Event.name, Event.occurred_at)
 
 
 class Interaction(Base):
-    """A (customer, product, weight, time) signal recommenders learn from: a rating, view, cart add, purchase."""
+    """A (customer, product, weight, time) signal for recommenders: a rating, view, cart add, purchase."""
 
     __tablename__ = "interactions"
 

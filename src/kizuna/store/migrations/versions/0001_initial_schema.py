@@ -110,19 +110,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("sku", name=op.f("uq_products_sku")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_products_category_path"), ["category_path"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_products_category_path"), ["category_path"], unique=False)
 
     op.create_table(
         "campaign_members",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("arm", sa.String(length=64), nullable=True),
         sa.Column("is_control", sa.Boolean(), nullable=False),
         sa.Column("assigned_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=True),
@@ -147,9 +141,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_members")),
-        sa.UniqueConstraint(
-            "campaign_id", "customer_id", name=op.f("uq_campaign_members_campaign_id")
-        ),
+        sa.UniqueConstraint("campaign_id", "customer_id", name=op.f("uq_campaign_members_campaign_id")),
     )
     with op.batch_alter_table("campaign_members", schema=None) as batch_op:
         batch_op.create_index("ix_campaign_members_customer_id", ["customer_id"], unique=False)
@@ -157,9 +149,7 @@ def upgrade() -> None:
     op.create_table(
         "consents",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("purpose", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=True),
@@ -184,12 +174,8 @@ def upgrade() -> None:
         "coupons",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column(
-            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("description", sa.String(length=500), nullable=True),
         sa.Column("valid_from", kizuna.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("valid_until", kizuna.store.types.UTCDateTime(timezone=True), nullable=True),
@@ -220,9 +206,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=128), nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("anonymous_id", sa.String(length=128), nullable=True),
         sa.Column("occurred_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("received_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -257,9 +241,7 @@ def upgrade() -> None:
     op.create_table(
         "identities",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=False),
         sa.Column("first_seen_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -280,12 +262,8 @@ def upgrade() -> None:
         "interactions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("dedup_key", sa.String(length=64), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False),
         sa.Column("occurred_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=True),
@@ -312,9 +290,7 @@ def upgrade() -> None:
         "orders",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("external_id", sa.String(length=128), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("ordered_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
@@ -341,19 +317,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_orders_coupon_code"), ["coupon_code"], unique=False)
-        batch_op.create_index(
-            "ix_orders_customer_id_ordered_at", ["customer_id", "ordered_at"], unique=False
-        )
+        batch_op.create_index("ix_orders_customer_id_ordered_at", ["customer_id", "ordered_at"], unique=False)
         batch_op.create_index("ix_orders_ordered_at", ["ordered_at"], unique=False)
 
     op.create_table(
         "coupon_products",
-        sa.Column(
-            "coupon_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("coupon_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["coupon_id"],
             ["coupons.id"],
@@ -371,12 +341,8 @@ def upgrade() -> None:
     op.create_table(
         "coupon_redemptions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "coupon_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("coupon_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("redeemed_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -410,9 +376,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("line_no", sa.Integer(), nullable=False),
-        sa.Column(
-            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("unit_price", sa.Numeric(precision=14, scale=2, asdecimal=False), nullable=False),
         sa.Column("discount", sa.Numeric(precision=14, scale=2, asdecimal=False), nullable=False),
