@@ -7,8 +7,8 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, FromClause, Table, func, select
-from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 T = TypeVar("T")
