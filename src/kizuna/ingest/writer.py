@@ -143,7 +143,7 @@ class StoreWriter:
 
     # -- entity writers -------------------------------------------------------------------------
     def write_customers(self, rows: Sequence[Row], *, update: bool = False) -> None:
-        """Insert customers (``external_id`` required); ``update`` overwrites given columns of existing ones."""
+        """Insert customers (``external_id`` required); ``update`` overwrites existing ones."""
         now = utcnow()
         full = [{"attributes": {}, "created_at": now, "updated_at": now, **r} for r in rows]
         cols = [c for c in full[0] if c not in ("external_id", "created_at")] if update and full else []
