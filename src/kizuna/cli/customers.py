@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
+from kizuna.config import get_settings
 from kizuna.profiles import Customer360, customer_360
 
 
@@ -29,15 +32,27 @@ def show(key: str, orders: int, events: int, db: str | None) -> None:
         _print(profile)
 
 
+def _zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name or get_settings().default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(get_settings().default_timezone)
+
+
 def _print(p: Customer360) -> None:
     c = p.customer
+    tz = _zone(c.timezone)
+
+    def day(when: datetime) -> str:
+        return when.astimezone(tz).date().isoformat()
+
     console.rule(f"[bold]{c.name or c.external_id}[/] {f'({c.name_kana})' if c.name_kana else ''}")
     attrs = Table.grid(padding=(0, 2))
     for key, value in p.attributes().items():
         attrs.add_row(f"[dim]{key}[/]", str(value))
     console.print(attrs)
 
-    last = p.last_order_at.date().isoformat() if p.last_order_at else "-"
+    last = day(p.last_order_at) if p.last_order_at else "-"
     console.print(f"\n[bold]orders[/] {p.order_count:,}  revenue {p.revenue:,.2f}  last order {last}")
     if p.recent_orders:
         table = Table("order", "date", "channel", "items", "total", "coupon")
@@ -45,7 +60,7 @@ def _print(p: Customer360) -> None:
             items = "; ".join(f"{title} ×{qty}" for _, title, qty, _ in o.lines) or "-"
             table.add_row(
                 o.external_id,
-                o.ordered_at.date().isoformat(),
+                day(o.ordered_at),
                 o.channel or "-",
                 items,
                 f"{o.total:,.2f} {o.currency or ''}",
@@ -54,10 +69,10 @@ def _print(p: Customer360) -> None:
         console.print(table)
 
     if p.recent_events:
-        table = Table("time (UTC)", "type", "name", "properties", title="recent events")
+        table = Table(f"time ({tz})", "type", "name", "properties", title="recent events")
         for e in p.recent_events:
             table.add_row(
-                e.occurred_at.strftime("%Y-%m-%d %H:%M"),
+                e.occurred_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 e.type,
                 e.name or "",
                 json.dumps(e.properties, ensure_ascii=False)[:60],
@@ -70,7 +85,7 @@ def _print(p: Customer360) -> None:
         table.add_row(
             purpose,
             f"[{colour}]{state.status}[/]",
-            state.recorded_at.date().isoformat(),
+            day(state.recorded_at),
             state.source or "",
             state.policy_version or "",
         )
