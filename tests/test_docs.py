@@ -31,7 +31,9 @@ def test_every_cli_command_is_in_the_command_reference() -> None:
 
 def test_every_import_field_is_in_the_import_guide() -> None:
     guide = (ROOT / "docs" / "importing.md").read_text(encoding="utf-8")
-    missing = [f"{kind}.{f.name}" for kind, fields in FIELDS.items() for f in fields if f"`{f.name}`" not in guide]
+    missing = [
+        f"{kind}.{f.name}" for kind, fields in FIELDS.items() for f in fields if f"`{f.name}`" not in guide
+    ]
     assert missing == []
 
 
