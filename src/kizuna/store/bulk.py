@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, FromClause, Table, func, select
+from sqlalchemy import Connection, FromClause, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -15,6 +15,7 @@ T = TypeVar("T")
 
 #: Keys per ``IN (...)`` look-up; well under SQLite's and PostgreSQL's parameter limits.
 LOOKUP_CHUNK = 900
+PG_LOOKUP_CHUNK = 10_000
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -66,8 +67,19 @@ def key_map(
     id_column: QueryableAttribute[Any] | ColumnElement[Any],
     keys: Iterable[Any],
 ) -> dict[Any, int]:
-    """Map each of ``keys`` found in ``key`` to the row's ``id_column``; missing keys are left out."""
+    """Map each of ``keys`` found in ``key`` to the row's ``id_column``; missing keys are left out.
+
+    On PostgreSQL the keys travel as one array parameter (``= ANY(:keys)``): with an ``IN`` list of many
+    parameters, psycopg's prepared statements keep a plan chosen while the table was still small, and look-ups
+    inside a growing import transaction turn into table scans.
+    """
     found: dict[Any, int] = {}
+    if conn.dialect.name == "postgresql":
+        for chunk in chunked(dict.fromkeys(keys), PG_LOOKUP_CHUNK):
+            param = bindparam("keys", value=chunk, type_=postgresql.ARRAY(key.type))
+            for k, row_id in conn.execute(select(key, id_column).where(key == any_(param))):
+                found[k] = row_id
+        return found
     for chunk in chunked(dict.fromkeys(keys), LOOKUP_CHUNK):
         for k, row_id in conn.execute(select(key, id_column).where(key.in_(chunk))):
             found[k] = row_id
