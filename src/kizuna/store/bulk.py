@@ -92,3 +92,42 @@ def count_rows(conn: Connection, tables: Iterable[FromClause]) -> dict[str, int]
         str(getattr(t, "name", t)): conn.execute(select(func.count()).select_from(t)).scalar_one()
         for t in tables
     }
+
+
+def copy_ignore(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: COPY into a scratch table, then insert what is new; returns ``returning`` of those.
+
+    Several times the pace of executemany, still in the import's transaction and still skipping rows whose
+    unique key exists.
+    """
+    from psycopg import sql
+
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    target = sql.Identifier(table.name)
+    scratch = sql.Identifier(f"_kizuna_copy_{table.name}")
+    insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+        target, names, names, scratch
+    )
+    if returning:
+        back = sql.SQL(", ").join(sql.Identifier(c) for c in returning)
+        insert = sql.SQL("{} RETURNING {}").format(insert, back)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor:
+        cursor.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
+            ).format(scratch, names, target)
+        )
+        cursor.execute(sql.SQL("TRUNCATE {}").format(scratch))
+        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(scratch, names)) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(insert)
+        return cursor.fetchall() if returning else []

@@ -21,7 +21,7 @@ Money, as the 84.51° files give it (all discounts are positive amounts taken of
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -41,7 +41,7 @@ from kizuna.ingest.datasets.completejourney_files import (
     micros,
 )
 from kizuna.ingest.writer import StoreWriter
-from kizuna.store.bulk import insert_ignore, key_map
+from kizuna.store.bulk import copy_ignore, insert_ignore, key_map
 from kizuna.store.tables import Order, OrderLine
 
 FloatArray = npt.NDArray[np.float64]
@@ -270,7 +270,7 @@ def _write_orders(
         from psycopg.types.json import Jsonb
 
         copied = [(*row[:-1], Jsonb(row[-1])) for row in rows]
-        return dict(_copy_ignore(conn, table, ORDER_COLUMNS, copied, returning=("external_id", "id")))
+        return dict(copy_ignore(conn, table, ORDER_COLUMNS, copied, returning=("external_id", "id")))
     insert_ignore(conn, table, [dict(zip(ORDER_COLUMNS, row, strict=True)) for row in rows])
     return key_map(conn, Order.external_id, Order.id, (row[0] for row in rows))
 
@@ -322,50 +322,11 @@ def _write_lines(
         )
     )
     if conn.dialect.name == "postgresql":
-        _copy_ignore(conn, _table(OrderLine), LINE_COLUMNS, rows)
+        copy_ignore(conn, _table(OrderLine), LINE_COLUMNS, rows)
     else:
         # Lines hold only numbers, which need no type conversion: the driver's executemany is enough,
         # and several times faster than building SQLAlchemy parameters for 1.5 million rows.
         conn.exec_driver_sql(_SQLITE_LINES, rows)
-
-
-def _copy_ignore(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    returning: Sequence[str] = (),
-) -> list[tuple[Any, ...]]:
-    """PostgreSQL: COPY into a scratch table, then insert what is new; returns ``returning`` of those.
-
-    Several times the pace of executemany, still in the import's transaction and still skipping rows whose
-    unique key exists.
-    """
-    from psycopg import sql
-
-    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    target = sql.Identifier(table.name)
-    scratch = sql.Identifier(f"_kizuna_copy_{table.name}")
-    insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
-        target, names, names, scratch
-    )
-    if returning:
-        back = sql.SQL(", ").join(sql.Identifier(c) for c in returning)
-        insert = sql.SQL("{} RETURNING {}").format(insert, back)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor:
-        cursor.execute(
-            sql.SQL(
-                "CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
-            ).format(scratch, names, target)
-        )
-        cursor.execute(sql.SQL("TRUNCATE {}").format(scratch))
-        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(scratch, names)) as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(insert)
-        return cursor.fetchall() if returning else []
 
 
 def _table(model: Any) -> Table:
