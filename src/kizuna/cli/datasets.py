@@ -26,6 +26,8 @@ def _command(adapter: DatasetAdapter) -> click.Command:
         with RichProgress() as progress:
             summary = adapter.run(store, path, prefix=prefix, progress=progress)
         console.print(f"[green]{adapter.name}[/]: {summary.describe()} in {summary.seconds:.1f} s")
+        for note in summary.notes:
+            console.print(f"[yellow]note:[/] {note}")
 
     return run
 

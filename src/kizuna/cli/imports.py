@@ -74,6 +74,8 @@ def _run(
             progress=progress,
         )
     console.print(f"[green]{file.name}[/] ({kind}): {summary.describe()} in {summary.seconds:.1f} s")
+    for note in summary.notes:
+        console.print(f"[yellow]note:[/] {note}")
 
 
 @import_group.command("csv")

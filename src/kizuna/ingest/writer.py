@@ -58,6 +58,7 @@ class ImportSummary:
     path: str | None
     added: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total_added(self) -> int:
@@ -96,8 +97,13 @@ class StoreWriter:
         self.conn = conn
         self.batch_size = batch_size
         self.progress: Progress = progress or NullProgress()
+        self.notes: list[str] = []
         self._customers: dict[str, int] = {}
         self._products: dict[str, int] = {}
+
+    def note(self, text: str) -> None:
+        """Tell the user something about the data that did not stop the import (shown with the summary)."""
+        self.notes.append(text)
 
     # -- key resolution -------------------------------------------------------------------------
     def customer_ids(self, external_ids: Iterable[str], *, create_missing: bool = False) -> dict[str, int]:
@@ -301,6 +307,7 @@ def import_run(
         yield writer, summary
         after = count_rows(conn, _COUNTED)
         summary.added = {name: after[name] - before[name] for name in after if after[name] != before[name]}
+        summary.notes = list(writer.notes)
         finished = utcnow()
         summary.seconds = (finished - started).total_seconds()
         conn.execute(

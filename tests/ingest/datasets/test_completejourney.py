@@ -151,7 +151,8 @@ def test_households_become_customers_with_their_demographics(store: Store, tmp_p
 
 
 def test_products_get_titles_paths_and_placeholders(store: Store, tmp_path: Path) -> None:
-    import_completejourney(store, write_folder(tmp_path / "cj"))
+    summary = import_completejourney(store, write_folder(tmp_path / "cj"))
+    assert any("2 product ids" in note for note in summary.notes)
     products = {p.sku: p for p in all_of(store, Product)}
     ice = products["cj-1001"]
     assert ice.title == "ICE - CRUSHED/CUBED (22 LB)"

@@ -34,7 +34,6 @@ week) is not imported: it describes the stores' merchandising, not customers.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,8 +62,6 @@ from kizuna.ingest.datasets.completejourney_orders import (
 from kizuna.ingest.writer import ImportSummary, StoreWriter, import_run
 from kizuna.progress import Progress
 from kizuna.store.engine import Store
-
-log = logging.getLogger(__name__)
 
 SOURCE = "completejourney"
 DEMOGRAPHICS = [c for c in FILES["demographics"] if c != "household_id"]
@@ -163,11 +160,9 @@ def _write_products(
         for product_id in unknown
     ]
     if unknown:
-        log.warning(
-            "%s: %d product ids used by transactions or coupons are not in the file; "
-            "created minimal products for them",
-            path,
-            len(unknown),
+        writer.note(
+            f"{len(unknown)} product ids used by transactions or coupons are not in products.parquet; "
+            "created minimal products for them (attributes.not_in_products_file)"
         )
     for start in range(0, len(rows), writer.batch_size):
         batch = rows[start : start + writer.batch_size]
