@@ -51,8 +51,11 @@ def open_table(
     return _open_csv(path, encoding, delimiter)
 
 
-def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
-    # Decode line by line (not in 8 KB blocks) so a bad byte is reported on its own line.
+def decoded_lines(path: Path, encoding: str = "utf-8") -> Iterator[str]:
+    """The file's lines, decoded one by one (not in 8 KB blocks) so a bad byte is reported on its own line.
+
+    A UTF-8 byte-order mark is dropped; undecodable bytes raise :class:`ImportDataError` naming the line.
+    """
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -72,7 +75,7 @@ def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
 
 
 def _open_csv(path: Path, encoding: str, delimiter: str | None) -> Table:
-    lines = _decoded_lines(path, encoding)
+    lines = decoded_lines(path, encoding)
     sep = delimiter or ("\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
     reader = csv.reader(lines, delimiter=sep)
     try:

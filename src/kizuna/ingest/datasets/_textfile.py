@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from kizuna.errors import ImportDataError
+from kizuna.ingest.readers import decoded_lines
 from kizuna.ingest.values import Expected
 
 T = TypeVar("T")
@@ -71,24 +72,12 @@ def lines(path: Path, *, encoding: str = "utf-8", expected: str) -> Iterator[tup
     Raises :class:`ImportDataError` for bytes that are not ``encoding`` and for a file with no text;
     ``expected`` says what the file should hold.
     """
-    codec = "utf-8-sig" if encoding == "utf-8" else encoding  # tolerate a byte-order mark
     found = False
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode(codec if number == 1 else encoding)
-            except UnicodeDecodeError as exc:
-                raise ImportDataError(
-                    path,
-                    f"bytes that are not valid {encoding} at position {exc.start + 1}",
-                    line=number,
-                    expected=f"{encoding} text",
-                    got=raw[max(exc.start - 10, 0) : exc.end + 10],
-                ) from None
-            text = text.rstrip("\r\n")
-            if text.strip():
-                found = True
-                yield number, text
+    for number, text in enumerate(decoded_lines(path, encoding), start=1):
+        text = text.rstrip("\r\n")
+        if text.strip():
+            found = True
+            yield number, text
     if not found:
         raise ImportDataError(path, "the file is empty", line=1, expected=expected)
 
