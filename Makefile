@@ -18,9 +18,10 @@ install: $(BIN)/kizuna
 demo: install
 	$(BIN)/kizuna demo-data --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(BIN)/kizuna db status
-	$(BIN)/kizuna customer show demo-0000001
+	$(BIN)/kizuna customer show demo-0000001 --orders 5 --events 8
 	@echo
-	@echo "Demo store built. Look at it with:"
+	@echo "Demo store built: $$($(BIN)/kizuna db status | head -n 1 | sed 's/^store: *//')"
+	@echo "Look at it with:"
 	@echo "  $(BIN)/kizuna db status                 # what the store holds and where it is"
 	@echo "  $(BIN)/kizuna customer show demo-0000042 # one customer's attributes, orders, events, consents"
 	@echo "  $(BIN)/kizuna --help                    # every command"
