@@ -9,9 +9,10 @@ so running the same import twice adds nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,44 +109,40 @@ class StoreWriter:
     # -- key resolution -------------------------------------------------------------------------
     def customer_ids(self, external_ids: Iterable[str], *, create_missing: bool = False) -> dict[str, int]:
         """Ids for customer external ids; with ``create_missing``, unknown ones become minimal customers."""
-        wanted = [k for k in dict.fromkeys(external_ids) if k not in self._customers]
-        if wanted:
-            self._customers.update(key_map(self.conn, Customer.external_id, Customer.id, wanted))
-            missing = [k for k in wanted if k not in self._customers]
-            if missing and create_missing:
-                now = utcnow()
-                rows = [
-                    {"external_id": k, "attributes": {}, "created_at": now, "updated_at": now}
-                    for k in missing
-                ]
-                insert_ignore(self.conn, _t(Customer), rows)
-                self._customers.update(key_map(self.conn, Customer.external_id, Customer.id, missing))
-        return self._customers
+
+        def minimal(key: str, now: datetime) -> Row:
+            return {"external_id": key, "attributes": {}, "created_at": now, "updated_at": now}
+
+        return self._resolve(self._customers, Customer, "external_id", external_ids, create_missing, minimal)
 
     def product_ids(self, skus: Iterable[str], *, create_missing: bool = False) -> dict[str, int]:
         """Ids for SKUs; with ``create_missing``, unknown ones become minimal products titled by SKU."""
-        wanted = [k for k in dict.fromkeys(skus) if k not in self._products]
+
+        def minimal(key: str, now: datetime) -> Row:
+            return {"sku": key, "title": key, "attributes": {}, "in_stock": True, "is_trial": False,
+                    "is_subscription": False, "created_at": now, "updated_at": now}  # fmt: skip
+
+        return self._resolve(self._products, Product, "sku", skus, create_missing, minimal)
+
+    def _resolve(
+        self,
+        cache: dict[str, int],
+        model: Any,
+        key_column: str,
+        keys: Iterable[str],
+        create_missing: bool,
+        minimal: Callable[[str, datetime], Row],
+    ) -> dict[str, int]:
+        wanted = [k for k in dict.fromkeys(keys) if k not in cache]
         if wanted:
-            self._products.update(key_map(self.conn, Product.sku, Product.id, wanted))
-            missing = [k for k in wanted if k not in self._products]
+            column = getattr(model, key_column)
+            cache.update(key_map(self.conn, column, model.id, wanted))
+            missing = [k for k in wanted if k not in cache]
             if missing and create_missing:
                 now = utcnow()
-                rows = [
-                    {
-                        "sku": k,
-                        "title": k,
-                        "attributes": {},
-                        "in_stock": True,
-                        "is_trial": False,
-                        "is_subscription": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for k in missing
-                ]
-                insert_ignore(self.conn, _t(Product), rows)
-                self._products.update(key_map(self.conn, Product.sku, Product.id, missing))
-        return self._products
+                insert_ignore(self.conn, _t(model), [minimal(k, now) for k in missing])
+                cache.update(key_map(self.conn, column, model.id, missing))
+        return cache
 
     # -- entity writers -------------------------------------------------------------------------
     def write_customers(self, rows: Sequence[Row], *, update: bool = False) -> None:
