@@ -35,11 +35,14 @@ def _register() -> None:
     from kizuna.cli.db import db
     from kizuna.cli.demo import demo_data
     from kizuna.cli.imports import import_group
+    from kizuna.cli.recommend import recommend_command, train_command
 
     main.add_command(db)
     main.add_command(import_group)
     main.add_command(demo_data)
     main.add_command(customer)
+    main.add_command(train_command)
+    main.add_command(recommend_command)
     register_datasets(import_group)
 
 

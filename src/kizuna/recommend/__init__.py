@@ -1,0 +1,1 @@
+"""Recommendations: one interface, one module per algorithm, evaluation."""

@@ -1,0 +1,27 @@
+"""The algorithms kizuna knows, by name."""
+
+from __future__ import annotations
+
+from kizuna.recommend.base import Recommender
+from kizuna.recommend.cooccurrence import ItemCooccurrence
+from kizuna.recommend.ease import EASE
+from kizuna.recommend.popularity import Popularity
+
+ALGORITHMS: dict[str, type[Recommender]] = {cls.name: cls for cls in (Popularity, ItemCooccurrence, EASE)}
+
+
+def algorithm(name: str) -> type[Recommender]:
+    """The class of the algorithm called ``name``."""
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        raise ValueError(f"unknown algorithm {name!r}: choose one of {', '.join(ALGORITHMS)}") from None
+
+
+def default_algorithm(n_items: int) -> str:
+    """The default model for a catalogue of ``n_items``: EASE where its dense model fits, else co-occurrence.
+
+    On MovieLens-100k EASE leads (``benchmarks/recommend_movielens.py``); it needs an items × items matrix, so
+    larger catalogues fall back to the sparse co-occurrence model.
+    """
+    return "ease" if n_items <= EASE().max_items else "cooccurrence"

@@ -1,0 +1,107 @@
+"""Training and serving from the store: the library calls under ``kizuna train`` and ``kizuna recommend``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from kizuna.config import Settings, get_settings
+from kizuna.errors import NotFoundError
+from kizuna.profiles import find_customer
+from kizuna.progress import NullProgress, Progress
+from kizuna.recommend.base import Recommender
+from kizuna.recommend.data import load_training_data
+from kizuna.recommend.reasons import Reason
+from kizuna.recommend.registry import ALGORITHMS, algorithm, default_algorithm
+from kizuna.store.engine import Store
+from kizuna.store.tables import Product
+
+
+def models_dir(settings: Settings | None = None) -> Path:
+    """Where trained model artefacts live: ``<data dir>/models``."""
+    return (settings or get_settings()).data_dir / "models"
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One trained model: its name, artefact and training time."""
+
+    name: str
+    path: Path
+    seconds: float
+
+
+def train(
+    store: Store,
+    names: Sequence[str] = (),
+    *,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> list[Trained]:
+    """Fit the named algorithms (default: all) on the store's data and save each as an artefact.
+
+    The default model for this catalogue is also saved as ``default.npz``.
+    """
+    progress = progress or NullProgress()
+    out = out or models_dir()
+    progress.stage("reading interactions")
+    data = load_training_data(store)
+    chosen = list(names) or list(ALGORITHMS)
+    for name in chosen:
+        algorithm(name)  # unknown names fail before any training
+    default = default_algorithm(data.n_items)
+    done: list[Trained] = []
+    progress.stage("training", total=len(chosen))
+    for name in chosen:
+        started = time.perf_counter()
+        model = algorithm(name)().fit(data)
+        seconds = time.perf_counter() - started
+        path = model.save(out / f"{name}.npz", metrics={"train_seconds": seconds})
+        if name == default:
+            model.save(out / "default.npz", metrics={"train_seconds": seconds})
+        done.append(Trained(name, path, seconds))
+        progress.advance()
+    return done
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One recommended product, for people: SKU, title, score and reason in words."""
+
+    sku: str
+    title: str
+    score: float
+    reason: Reason
+    reason_text: str
+
+
+def recommend_for(
+    store: Store,
+    customer_key: str,
+    *,
+    algorithm_name: str = "default",
+    n: int = 10,
+    lang: str = "en",
+    models: Path | None = None,
+) -> list[Suggestion]:
+    """Recommendations for a customer (external id, email or #id) from a trained artefact."""
+    path = (models or models_dir()) / f"{algorithm_name}.npz"
+    if not path.exists():
+        raise NotFoundError(f"no trained model {algorithm_name!r} at {path}: run `kizuna train` first")
+    model = Recommender.load(path)
+    with store.session() as session:
+        customer = find_customer(session, customer_key)
+        ids, scores, reasons = model.recommend(customer.id, n=n)
+        wanted = {int(i) for i in ids} | {i for r in reasons for i in r.item_ids}
+        rows = session.execute(select(Product.id, Product.sku, Product.title).where(Product.id.in_(wanted)))
+        products = {pid: (sku, title) for pid, sku, title in rows}
+    titles = {pid: title for pid, (_, title) in products.items()}
+    return [
+        Suggestion(products[int(i)][0], products[int(i)][1], float(s), r, r.describe(titles, lang))
+        for i, s, r in zip(ids, scores, reasons, strict=True)
+        if int(i) in products
+    ]
