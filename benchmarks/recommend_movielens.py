@@ -17,12 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from kizuna.ingest.datasets.movielens import import_movielens
-from kizuna.recommend.base import Recommender
-from kizuna.recommend.data import TrainingData, load_training_data
-from kizuna.recommend.evaluate.metrics import evaluate_lists
+from kizuna.recommend.data import load_training_data
+from kizuna.recommend.evaluate.run import score_model
 from kizuna.recommend.evaluate.splits import stratified_split
 from kizuna.recommend.registry import ALGORITHMS
 from kizuna.store import open_store
@@ -33,22 +30,6 @@ GRID: dict[str, list[dict[str, Any]]] = {
     "cooccurrence": [{"neighbours": k, "shrink": s} for k in (50, 200) for s in (0.0, 10.0)],
     "ease": [{"regularisation": r} for r in (50.0, 150.0, 300.0, 600.0, 1000.0)],
 }
-
-
-def score(model: Recommender, train: TrainingData, test: TrainingData, k: int) -> dict[str, float]:
-    """Metrics of ``model`` (fitted on ``train``) against ``test`` for every user with a test item."""
-    relevant: dict[int, set[int]] = {}
-    for u, i in zip(test.interactions.user, test.interactions.item, strict=True):
-        relevant.setdefault(int(test.customer_ids[u]), set()).add(int(test.product_ids[i]))
-    users = sorted(relevant)
-    recs = model.recommend(users, n=k)
-    popularity = np.bincount(train.interactions.item, minlength=train.n_items).astype(float)
-    by_product = dict(zip(train.product_ids.tolist(), popularity.tolist(), strict=True))
-    pop = np.array([by_product[int(p)] for p in train.product_ids])
-    index = {int(p): i for i, p in enumerate(train.product_ids)}
-    lists = [[index[int(p)] for p in ids] for ids in recs.ids]
-    truth = [{index[p] for p in relevant[u]} for u in users]
-    return evaluate_lists(lists, truth, k, train.n_items, pop / max(train.n_users, 1), train.n_users)
 
 
 def main() -> None:
@@ -71,13 +52,17 @@ def main() -> None:
     print(f"{'algorithm':<14}{'params':<40}{'valid ndcg':>11}{'ndcg@10':>9}{'prec@10':>9}{'recall@10':>10}"
           f"{'map@10':>8}{'train s':>9}")  # fmt: skip
     for name, grid in GRID.items():
-        best = max(grid, key=lambda p: score(ALGORITHMS[name](**p).fit(fit_part), fit_part, valid, args.k)
-                   [f"ndcg@{args.k}"])  # fmt: skip
-        valid_ndcg = score(ALGORITHMS[name](**best).fit(fit_part), fit_part, valid, args.k)[f"ndcg@{args.k}"]
+
+        def validation_ndcg(params: dict[str, Any], name: str = name) -> float:
+            model = ALGORITHMS[name](**params).fit(fit_part)
+            return score_model(model, fit_part, valid, args.k)[f"ndcg@{args.k}"]
+
+        best = max(grid, key=validation_ndcg)
+        valid_ndcg = validation_ndcg(best)
         started = time.perf_counter()
         model = ALGORITHMS[name](**best).fit(train)
         seconds = time.perf_counter() - started
-        metrics = score(model, train, test, args.k)
+        metrics = score_model(model, train, test, args.k)
         results[name] = {**metrics, "train_seconds": seconds}
         print(f"{name:<14}{json.dumps(best):<40}{valid_ndcg:>11.3f}{metrics[f'ndcg@{args.k}']:>9.3f}"
               f"{metrics[f'precision@{args.k}']:>9.3f}{metrics[f'recall@{args.k}']:>10.3f}"

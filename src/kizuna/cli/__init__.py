@@ -35,7 +35,7 @@ def _register() -> None:
     from kizuna.cli.db import db
     from kizuna.cli.demo import demo_data
     from kizuna.cli.imports import import_group
-    from kizuna.cli.recommend import recommend_command, train_command
+    from kizuna.cli.recommend import evaluate_command, recommend_command, train_command
 
     main.add_command(db)
     main.add_command(import_group)
@@ -43,6 +43,7 @@ def _register() -> None:
     main.add_command(customer)
     main.add_command(train_command)
     main.add_command(recommend_command)
+    main.add_command(evaluate_command)
     register_datasets(import_group)
 
 

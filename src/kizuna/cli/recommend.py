@@ -1,7 +1,8 @@
-"""``kizuna train`` and ``kizuna recommend``."""
+"""``kizuna train``, ``kizuna recommend`` and ``kizuna evaluate``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -9,6 +10,9 @@ from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
 from kizuna.progress import RichProgress
+from kizuna.recommend.data import load_training_data
+from kizuna.recommend.evaluate.report import write_report
+from kizuna.recommend.evaluate.run import SPLITS, evaluate
 from kizuna.recommend.registry import ALGORITHMS
 from kizuna.recommend.service import recommend_for, train
 
@@ -47,3 +51,52 @@ def recommend_command(
     for rank, s in enumerate(suggestions, start=1):
         table.add_row(str(rank), s.sku, s.title, f"{s.score:.3f}", s.reason_text)
     console.print(table)
+
+
+@click.command("evaluate")
+@click.option("--split", type=click.Choice(SPLITS), default="stratified", show_default=True,
+              help="stratified: random per customer; temporal: the last --days are the test; "
+                   "leave-last-out: each customer's latest interaction.")  # fmt: skip
+@click.option("--ratio", default=0.75, show_default=True, help="Training share per customer (stratified).")
+@click.option("--seed", default=42, show_default=True, help="Random seed (stratified).")
+@click.option("--days", default=28.0, show_default=True, help="Length of the test period (temporal).")
+@click.option("-k", "k", default=10, show_default=True, help="Length of each recommendation list.")
+@click.option("--algorithm", "names", multiple=True, type=click.Choice(list(ALGORITHMS)),
+              help="Evaluate only this algorithm (repeatable). Default: all.")  # fmt: skip
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write {algorithm: {metric: value, train_seconds: s}} here.")  # fmt: skip
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a markdown report here, with a chart beside it (.png).")  # fmt: skip
+@db_option
+def evaluate_command(
+    split: str,
+    ratio: float,
+    seed: int,
+    days: float,
+    k: int,
+    names: tuple[str, ...],
+    json_path: Path | None,
+    report: Path | None,
+    db: str | None,
+) -> None:
+    """Compare recommenders on a train/test split of the store's data: nDCG, precision, recall, MAP@k,
+    coverage and novelty."""
+    data = load_training_data(store_for(db))
+    try:
+        with RichProgress(transient=True) as progress:
+            result = evaluate(data, names or list(ALGORITHMS), split=split, ratio=ratio, seed=seed, days=days,
+                              k=k, progress=progress)  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    metrics = [f"ndcg@{k}", f"precision@{k}", f"recall@{k}", f"map@{k}", "coverage", "novelty"]
+    table = Table("algorithm", *metrics, "train s", title=f"{split} split, k = {k}")
+    for name, values in result.results.items():
+        table.add_row(name, *(f"{values.get(m, 0.0):.4f}" for m in metrics), f"{values['train_seconds']:.2f}")
+    console.print(table)
+    for name, why in result.skipped.items():
+        console.print(f"[yellow]{name} skipped:[/] {why}")
+    if json_path:
+        json_path.write_text(json.dumps(result.results, indent=2), encoding="utf-8")
+        console.print(f"results → {json_path}")
+    if report:
+        console.print(f"report → {write_report(result, report)}")

@@ -1,0 +1,110 @@
+"""Comparing recommenders on one split: fit each on the train part, rank for every test customer, score.
+
+The library call under ``kizuna evaluate``; benchmarks use it too, so every figure is computed one way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kizuna.progress import NullProgress, Progress
+from kizuna.recommend.base import Recommender
+from kizuna.recommend.data import TrainingData
+from kizuna.recommend.evaluate.metrics import evaluate_lists
+from kizuna.recommend.evaluate.splits import leave_last_out, stratified_split, temporal_split_last
+from kizuna.recommend.registry import algorithm
+
+SPLITS = ("stratified", "temporal", "leave-last-out")
+
+
+@dataclass
+class Evaluation:
+    """Results per algorithm (metric → value, plus ``train_seconds``) and how they were obtained."""
+
+    split: dict[str, Any]
+    k: int
+    results: dict[str, dict[str, float]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def split_data(
+    data: TrainingData, split: str, *, ratio: float = 0.75, seed: int = 42, days: float = 28.0
+) -> tuple[TrainingData, TrainingData]:
+    """Train and test parts of ``data`` by the named splitter."""
+    if split == "stratified":
+        train, test = stratified_split(data.interactions, ratio, seed=seed)
+    elif split == "temporal":
+        train, test = temporal_split_last(data.interactions, days)
+    elif split == "leave-last-out":
+        train, test = leave_last_out(data.interactions)
+    else:
+        raise ValueError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
+    return data.with_interactions(train), data.with_interactions(test)
+
+
+def score_model(model: Recommender, train: TrainingData, test: TrainingData, k: int) -> dict[str, float]:
+    """Ranking metrics of a fitted ``model`` for every customer with a test item not already seen in train.
+
+    Test items the customer already had in train are not relevant (seen items are removed from the lists).
+    """
+    seen = train.matrix().tocsr()
+    relevant: dict[int, set[int]] = {}
+    for u, i in zip(test.interactions.user.tolist(), test.interactions.item.tolist(), strict=True):
+        if seen[u, i] == 0:
+            relevant.setdefault(u, set()).add(i)
+    rows = sorted(relevant)
+    if not rows:
+        return {}
+    recs = model.recommend(train.customer_ids[rows], n=k)
+    column = {int(p): c for c, p in enumerate(train.product_ids)}
+    lists = [[column[int(p)] for p in ids] for ids in recs.ids]
+    truth = [relevant[r] for r in rows]
+    popularity = np.asarray((seen > 0).sum(axis=0), dtype=np.float64).ravel()
+    return evaluate_lists(lists, truth, k, train.n_items, popularity, train.n_users)
+
+
+def evaluate(
+    data: TrainingData,
+    algorithms: Sequence[str],
+    *,
+    split: str = "stratified",
+    ratio: float = 0.75,
+    seed: int = 42,
+    days: float = 28.0,
+    k: int = 10,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Fit each algorithm on the train part and score it on the test part of one split."""
+    progress = progress or NullProgress()
+    train, test = split_data(data, split, ratio=ratio, seed=seed, days=days)
+    report = Evaluation(
+        split={
+            "name": split,
+            "ratio": ratio,
+            "seed": seed,
+            "days": days,
+            "train": len(train.interactions),
+            "test": len(test.interactions),
+        },
+        k=k,
+    )
+    progress.stage(f"evaluating on a {split} split", total=len(algorithms))
+    for name in algorithms:
+        model = algorithm(name)(**dict((params or {}).get(name, {})))
+        started = time.perf_counter()
+        try:
+            model.fit(train)
+        except ValueError as exc:  # e.g. a dense model refusing a catalogue too large for it
+            report.skipped[name] = str(exc)
+            progress.advance()
+            continue
+        seconds = time.perf_counter() - started
+        report.results[name] = {**score_model(model, train, test, k), "train_seconds": seconds}
+        progress.advance()
+    return report
