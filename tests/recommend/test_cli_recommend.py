@@ -33,6 +33,8 @@ def test_train_then_recommend_with_reason(db_url: str, tmp_path: Path) -> None:
         "popularity.npz",
         "cooccurrence.npz",
         "ease.npz",
+        "content.npz",
+        "together.npz",
         "default.npz",
     }
     shown = runner.invoke(

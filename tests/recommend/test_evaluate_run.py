@@ -65,8 +65,8 @@ def test_cli_evaluate_writes_json(db_url: str, tmp_path: Path) -> None:
     assert runner.invoke(main, ["import", "csv", str(tmp_path / "i.csv"), "--kind", "interactions",
                                 "--db", db_url]).exit_code == 0  # fmt: skip
     out = tmp_path / "r.json"
-    args = ["evaluate", "--split", "stratified", "--ratio", "0.75", "--seed", "42", "-k", "10",
-            "--algorithm", "popularity", "--algorithm", "ease", "--json", str(out), "--db", db_url]  # fmt: skip
+    args = ["evaluate", "--split", "stratified", "--ratio", "0.75", "--seed", "42", "-k", "10"]
+    args += ["--algorithm", "popularity", "--algorithm", "ease", "--json", str(out), "--db", db_url]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())

@@ -81,11 +81,12 @@ def evaluate_command(
 ) -> None:
     """Compare recommenders on a train/test split of the store's data: nDCG, precision, recall, MAP@k,
     coverage and novelty."""
-    data = load_training_data(store_for(db))
+    store = store_for(db)
+    data = load_training_data(store)
     try:
         with RichProgress(transient=True) as progress:
             result = evaluate(data, names or list(ALGORITHMS), split=split, ratio=ratio, seed=seed, days=days,
-                              k=k, progress=progress)  # fmt: skip
+                              k=k, store=store, progress=progress)  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     metrics = [f"ndcg@{k}", f"precision@{k}", f"recall@{k}", f"map@{k}", "coverage", "novelty"]

@@ -10,7 +10,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,9 @@ from scipy import sparse
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.reasons import Reason
 from kizuna.store.types import utcnow
+
+if TYPE_CHECKING:
+    from kizuna.store.engine import Store
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -52,6 +55,11 @@ class Recommender(ABC):
         self.metrics: dict[str, Any] = {}
         self._row_of: dict[int, int] = {}
         self._column_of: dict[int, int] = {}
+
+    @classmethod
+    def from_store(cls, store: Store, **params: Any) -> Self:
+        """A new model with ``params`` and whatever else it reads from the store (product texts ...)."""
+        return cls(**params)
 
     # -- hooks for algorithms -------------------------------------------------------------------
     @abstractmethod

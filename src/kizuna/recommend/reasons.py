@@ -13,6 +13,7 @@ _TEXT = {
         "also_bought": "customers who bought {items} also bought this",
         "similar": "similar to {items}, which you bought",
         "taste": "matches what you usually buy, like {items}",
+        "bought_with": "{confidence:.0%} of customers who bought {items} also bought this",
     },
     "ja": {
         "popular": "多くのお客様に人気の商品です",
@@ -20,6 +21,7 @@ _TEXT = {
         "also_bought": "{items}を購入したお客様はこちらも購入しています",
         "similar": "ご購入の{items}に似た商品です",
         "taste": "{items}などいつもの好みに合う商品です",
+        "bought_with": "{items}を購入したお客様の{confidence:.0%}がこちらも購入しています",
     },
 }
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from kizuna.recommend.base import Recommender
+from kizuna.recommend.content import ContentBased
 from kizuna.recommend.cooccurrence import ItemCooccurrence
 from kizuna.recommend.ease import EASE
 from kizuna.recommend.popularity import Popularity
+from kizuna.recommend.together import FrequentlyBoughtTogether
 
-ALGORITHMS: dict[str, type[Recommender]] = {cls.name: cls for cls in (Popularity, ItemCooccurrence, EASE)}
+ALGORITHMS: dict[str, type[Recommender]] = {
+    cls.name: cls for cls in (Popularity, ItemCooccurrence, EASE, ContentBased, FrequentlyBoughtTogether)
+}
 
 
 def algorithm(name: str) -> type[Recommender]:

@@ -58,7 +58,7 @@ def train(
     progress.stage("training", total=len(chosen))
     for name in chosen:
         started = time.perf_counter()
-        model = algorithm(name)().fit(data)
+        model = algorithm(name).from_store(store).fit(data)
         seconds = time.perf_counter() - started
         path = model.save(out / f"{name}.npz", metrics={"train_seconds": seconds})
         if name == default:

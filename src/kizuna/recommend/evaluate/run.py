@@ -18,6 +18,7 @@ from kizuna.recommend.data import TrainingData
 from kizuna.recommend.evaluate.metrics import evaluate_lists
 from kizuna.recommend.evaluate.splits import leave_last_out, stratified_split, temporal_split_last
 from kizuna.recommend.registry import algorithm
+from kizuna.store.engine import Store
 
 SPLITS = ("stratified", "temporal", "leave-last-out")
 
@@ -78,9 +79,13 @@ def evaluate(
     days: float = 28.0,
     k: int = 10,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    store: Store | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
-    """Fit each algorithm on the train part and score it on the test part of one split."""
+    """Fit each algorithm on the train part and score it on the test part of one split.
+
+    With ``store``, models that read more than interactions (product texts) are built from it.
+    """
     progress = progress or NullProgress()
     train, test = split_data(data, split, ratio=ratio, seed=seed, days=days)
     report = Evaluation(
@@ -96,9 +101,11 @@ def evaluate(
     )
     progress.stage(f"evaluating on a {split} split", total=len(algorithms))
     for name in algorithms:
-        model = algorithm(name)(**dict((params or {}).get(name, {})))
         started = time.perf_counter()
         try:
+            chosen = dict((params or {}).get(name, {}))
+            cls = algorithm(name)
+            model = cls.from_store(store, **chosen) if store is not None else cls(**chosen)
             model.fit(train)
         except ValueError as exc:  # e.g. a dense model refusing a catalogue too large for it
             report.skipped[name] = str(exc)
