@@ -5,6 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kizuna.cli import main
+from kizuna.recommend.registry import ALGORITHMS
 
 
 def _store_with_baskets(db_url: str, tmp_path: Path) -> None:
@@ -29,14 +30,7 @@ def test_train_then_recommend_with_reason(db_url: str, tmp_path: Path) -> None:
     runner = CliRunner()
     trained = runner.invoke(main, ["train", "--out", str(models), "--db", db_url])
     assert trained.exit_code == 0, trained.output
-    assert {p.name for p in models.iterdir()} == {
-        "popularity.npz",
-        "cooccurrence.npz",
-        "ease.npz",
-        "content.npz",
-        "together.npz",
-        "default.npz",
-    }
+    assert {p.name for p in models.iterdir()} == {f"{name}.npz" for name in ALGORITHMS} | {"default.npz"}
     shown = runner.invoke(
         main,
         ["recommend", "c9", "--algorithm", "cooccurrence", "-n", "1", "--lang", "ja", "--models", str(models),

@@ -17,6 +17,9 @@ from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.reasons import Reason
 
+#: Products whose partners are computed at once while fitting.
+BLOCK_ITEMS = 2_000
+
 
 class ItemCooccurrence(Recommender):
     """Item-kNN on co-occurrence counts with cosine normalisation.
@@ -39,15 +42,20 @@ class ItemCooccurrence(Recommender):
 
     def _fit(self, data: TrainingData, matrix: sparse.csr_matrix) -> None:
         assert self.seen is not None and self.popularity is not None
-        items = self.seen.T.tocsr()
-        counts = (items @ items.T).tocsr().astype(np.float64)
-        counts.setdiag(0.0)
-        counts.eliminate_zeros()
-        coo = counts.tocoo()
-        norm = np.sqrt(self.popularity[coo.row] * self.popularity[coo.col]) + self.shrink
-        values = coo.data / norm
-        self.similarity = _keep_top(sparse.csr_matrix((values, (coo.row, coo.col)), shape=counts.shape),
-                                    self.neighbours)  # fmt: skip
+        items = self.seen.T.tocsr().astype(np.float64)
+        users_items = self.seen.astype(np.float64).tocsc()
+        # Block by block, so the full items × items product (billions of pairs on a grocery catalogue) is
+        # never held at once: each block keeps only its rows' strongest partners.
+        blocks = []
+        for start in range(0, data.n_items, BLOCK_ITEMS):
+            rows = items[start : start + BLOCK_ITEMS]
+            counts = (rows @ users_items).tocoo()
+            keep = counts.row + start != counts.col
+            r, c, v = counts.row[keep], counts.col[keep], counts.data[keep]
+            norm = np.sqrt(self.popularity[r + start] * self.popularity[c]) + self.shrink
+            block = sparse.csr_matrix((v / norm, (r, c)), shape=(rows.shape[0], data.n_items))
+            blocks.append(_keep_top(block, self.neighbours))
+        self.similarity = sparse.vstack(blocks, format="csr") if blocks else sparse.csr_matrix((0, 0))
 
     def _score(self, rows: IntArray) -> FloatArray:
         assert self.seen is not None and self.similarity is not None

@@ -1,0 +1,209 @@
+"""Matrix factorisation for implicit feedback: ALS and BPR, trained by the ``implicit`` library (CPU).
+
+Both learn a vector per customer and per product so that their dot product ranks what a customer will choose:
+
+- ALS (Hu, Koren & Volinsky, "Collaborative Filtering for Implicit Feedback Datasets", ICDM 2008) fits every
+  cell of the matrix, with confidence ``1 + alpha × weight`` on what was chosen; solved by alternating least
+  squares.
+- BPR (Rendle et al., "BPR: Bayesian Personalized Ranking from Implicit Feedback", UAI 2009) learns to rank
+  a chosen product above a sampled unchosen one, by stochastic gradient descent.
+
+Factors grow linearly with customers and products, so these models fit catalogues far beyond EASE's dense
+limit. The reason for a recommendation names the customer's chosen products closest to it in factor space.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+from implicit.cpu.als import AlternatingLeastSquares
+from implicit.cpu.bpr import BayesianPersonalizedRanking
+from scipy import sparse
+from threadpoolctl import threadpool_limits
+
+from kizuna.recommend.base import FloatArray, IntArray, Recommender
+from kizuna.recommend.data import TrainingData
+from kizuna.recommend.reasons import Reason
+
+#: Chosen products named as the drivers of one recommendation.
+MAX_DRIVERS = 2
+
+
+class _Factorisation(Recommender):
+    """What ALS and BPR share: factor arrays, scoring, reasons, similarity and artefacts.
+
+    Subclasses build the ``implicit`` model and say how the weight matrix is fed to it.
+    """
+
+    def __init__(self, *, num_threads: int = 0, random_state: int = 42) -> None:
+        super().__init__()
+        self.num_threads = num_threads
+        self.random_state = random_state
+        self.user_factors: FloatArray | None = None
+        self.item_factors: FloatArray | None = None
+
+    @abstractmethod
+    def _model(self) -> AlternatingLeastSquares | BayesianPersonalizedRanking:
+        """A fresh, untrained ``implicit`` model with this recommender's hyperparameters."""
+
+    def _prepare(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+        """The matrix handed to ``implicit``; by default the weights as they are."""
+        return matrix
+
+    def _fit(self, data: TrainingData, matrix: sparse.csr_matrix) -> None:
+        user_items = sparse.csr_matrix(self._prepare(matrix), dtype=np.float32)
+        # implicit runs its own threads; a multi-threaded BLAS underneath slows it down (and it warns).
+        with threadpool_limits(1, "blas"):
+            model = self._model()
+            model.fit(user_items, show_progress=False)
+        # Kept in float64: a float32 product rounds differently in batch and single scoring.
+        self.user_factors = np.asarray(model.user_factors, dtype=np.float64)
+        self.item_factors = np.asarray(model.item_factors, dtype=np.float64)
+
+    def _factors(self) -> tuple[FloatArray, FloatArray]:
+        if self.user_factors is None or self.item_factors is None:
+            raise RuntimeError(f"{self.name} is not fitted: call fit() or load() first")
+        return self.user_factors, self.item_factors
+
+    def _score(self, rows: IntArray) -> FloatArray:
+        users, items = self._factors()
+        return users[rows] @ items.T
+
+    def _explain(self, row: int, items: IntArray) -> list[Reason]:
+        assert self.seen is not None and self.product_ids is not None
+        _, factors = self._factors()
+        chosen = self.seen.indices[self.seen.indptr[row] : self.seen.indptr[row + 1]]
+        if len(chosen) == 0:
+            return [Reason("popular") for _ in items]
+        closeness = factors[chosen] @ factors[items].T
+        reasons = []
+        for k in range(len(items)):
+            top = np.argsort(-closeness[:, k], kind="stable")[:MAX_DRIVERS]
+            drivers = tuple(int(self.product_ids[chosen[t]]) for t in top if closeness[t, k] > 0)
+            reasons.append(Reason("taste", drivers) if drivers else Reason("popular"))
+        return reasons
+
+    def _item_similarity(self, col: int) -> FloatArray:
+        _, factors = self._factors()
+        norms = np.linalg.norm(factors, axis=1)
+        dots = factors @ factors[col]
+        denominator = norms * norms[col]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denominator > 0, dots / denominator, 0.0)
+
+    def _state(self) -> dict[str, Any]:
+        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.user_factors = np.asarray(state["user_factors"], dtype=np.float64)
+        self.item_factors = np.asarray(state["item_factors"], dtype=np.float64)
+
+
+class ALS(_Factorisation):
+    """Implicit-feedback ALS.
+
+    Args:
+        factors: Length of each customer and product vector.
+        regularization: L2 penalty on the factors.
+        iterations: Alternating sweeps over customers and products.
+        alpha: Confidence scaling: a weight ``w`` counts with confidence ``1 + alpha × w``.
+        num_threads: Threads for training; 0 uses every core.
+        random_state: Seed of the initial factors, so training is reproducible.
+    """
+
+    name = "als"
+
+    def __init__(
+        self,
+        factors: int = 100,
+        regularization: float = 0.01,
+        iterations: int = 15,
+        alpha: float = 1.0,
+        num_threads: int = 0,
+        random_state: int = 42,
+    ) -> None:
+        super().__init__(num_threads=num_threads, random_state=random_state)
+        self.factors = factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.alpha = alpha
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "factors": self.factors,
+            "regularization": self.regularization,
+            "iterations": self.iterations,
+            "alpha": self.alpha,
+            "num_threads": self.num_threads,
+            "random_state": self.random_state,
+        }
+
+    def _prepare(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+        # Scaled here rather than inside implicit so the weight matrix the model sees is explicit.
+        return sparse.csr_matrix(matrix * self.alpha)
+
+    def _model(self) -> AlternatingLeastSquares:
+        return AlternatingLeastSquares(
+            factors=self.factors,
+            regularization=self.regularization,
+            iterations=self.iterations,
+            alpha=1.0,
+            num_threads=self.num_threads,
+            random_state=self.random_state,
+        )
+
+
+class BPR(_Factorisation):
+    """Bayesian personalised ranking; weights only mark what was chosen (their size is not used).
+
+    The learned vectors carry a product bias as their last component, so popular products rank higher for
+    every customer unless their taste says otherwise.
+
+    Args:
+        factors: Length of each customer and product vector.
+        learning_rate: Step size of stochastic gradient descent.
+        regularization: L2 penalty on the factors.
+        iterations: Passes over the interactions.
+        num_threads: Threads for training; 0 uses every core. Updates from several threads interleave, so
+            only ``num_threads=1`` gives bit-for-bit the same model on every run.
+        random_state: Seed of the initial factors and of negative sampling.
+    """
+
+    name = "bpr"
+
+    def __init__(
+        self,
+        factors: int = 100,
+        learning_rate: float = 0.01,
+        regularization: float = 0.01,
+        iterations: int = 100,
+        num_threads: int = 0,
+        random_state: int = 42,
+    ) -> None:
+        super().__init__(num_threads=num_threads, random_state=random_state)
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "factors": self.factors,
+            "learning_rate": self.learning_rate,
+            "regularization": self.regularization,
+            "iterations": self.iterations,
+            "num_threads": self.num_threads,
+            "random_state": self.random_state,
+        }
+
+    def _model(self) -> BayesianPersonalizedRanking:
+        return BayesianPersonalizedRanking(
+            factors=self.factors,
+            learning_rate=self.learning_rate,
+            regularization=self.regularization,
+            iterations=self.iterations,
+            num_threads=self.num_threads,
+            random_state=self.random_state,
+        )
