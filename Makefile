@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python benchmarks/demo_data.py
 	$(BIN)/python benchmarks/recommend_movielens.py
 	$(BIN)/python benchmarks/recommend_completejourney.py
+	$(BIN)/python benchmarks/recommend_serving.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

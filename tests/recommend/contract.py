@@ -70,7 +70,8 @@ class RecommenderContract:
         for k, customer in enumerate([1000, 1015, 1007]):
             single = model.recommend(customer, n=4)
             assert list(batch.ids[k]) == list(single.ids)
-            np.testing.assert_allclose(batch.scores[k], single.scores)
+            # Models that score in float32 (factorisation) may differ in the last digits between the two.
+            np.testing.assert_allclose(batch.scores[k], single.scores, rtol=1e-5)
 
     def test_candidates_limit_the_ranking(self, model: Recommender) -> None:
         ids, _, _ = model.recommend(1000, n=10, candidates=[515, 516, 500, 4242])

@@ -143,11 +143,13 @@ class Recommender(ABC):
         for start in range(0, len(rows), block):
             chunk = rows[start : start + block]
             known = chunk >= 0
-            table = np.tile(self._fallback_scores(), (len(chunk), 1))
+            table = np.empty((len(chunk), len(product_ids)), dtype=np.float64)
             if known.any():
                 table[known] = self._score(chunk[known])
+            if not known.all():
+                table[~known] = self._fallback_scores()
             for k, row in enumerate(chunk):
-                s = table[k].astype(np.float64, copy=True)
+                s = table[k]
                 if row >= 0 and exclude_seen:
                     s[seen.indices[seen.indptr[row] : seen.indptr[row + 1]]] = -np.inf
                 if allowed is not None:
