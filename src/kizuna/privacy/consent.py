@@ -81,3 +81,19 @@ def consent_state(session: Session, customer_id: int) -> dict[str, ConsentState]
             row.purpose, row.status, row.source, row.policy_version, row.recorded_at
         )
     return state
+
+
+def is_allowed(session: Session, customer_id: int, purpose: Purpose | str, *, default: bool) -> bool:
+    """Whether the decision in force lets ``purpose`` use this customer's data.
+
+    ``default`` answers for customers who never decided (opt-out purposes: True; opt-in purposes: False).
+    """
+    latest = session.scalars(
+        select(Consent.status)
+        .where(Consent.customer_id == customer_id, Consent.purpose == Purpose(purpose).value)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return default
+    return latest == Status.GRANTED.value

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from kizuna.config import Settings, get_settings
 from kizuna.errors import NotFoundError
+from kizuna.privacy.consent import Purpose, is_allowed
 from kizuna.profiles import find_customer
 from kizuna.progress import NullProgress, Progress
 from kizuna.recommend.base import Recommender
@@ -88,14 +89,24 @@ def recommend_for(
     lang: str = "en",
     models: Path | None = None,
 ) -> list[Suggestion]:
-    """Recommendations for a customer (external id, email or #id) from a trained artefact."""
-    path = (models or models_dir()) / f"{algorithm_name}.npz"
-    if not path.exists():
-        raise NotFoundError(f"no trained model {algorithm_name!r} at {path}: run `kizuna train` first")
-    model = Recommender.load(path)
+    """Recommendations for a customer (external id, email or #id) from a trained artefact.
+
+    Consent is checked here, at the point of use: a customer who denied or withdrew personalisation gets the
+    non-personalised popularity ranking instead (customers who never decided are treated as not objecting).
+    Out-of-stock products are never recommended.
+    """
+    folder = models or models_dir()
     with store.session() as session:
         customer = find_customer(session, customer_key)
-        ids, scores, reasons = model.recommend(customer.id, n=n)
+        personalised = is_allowed(session, customer.id, Purpose.PERSONALISATION, default=True)
+        in_stock = list(session.scalars(select(Product.id).where(Product.in_stock.is_(True))))
+    name = algorithm_name if personalised else "popularity"
+    path = folder / f"{name}.npz"
+    if not path.exists():
+        raise NotFoundError(f"no trained model {name!r} at {path}: run `kizuna train` first")
+    model = Recommender.load(path)
+    ids, scores, reasons = model.recommend(customer.id, n=n, candidates=in_stock)
+    with store.session() as session:
         wanted = {int(i) for i in ids} | {i for r in reasons for i in r.item_ids}
         rows = session.execute(select(Product.id, Product.sku, Product.title).where(Product.id.in_(wanted)))
         products = {pid: (sku, title) for pid, sku, title in rows}
