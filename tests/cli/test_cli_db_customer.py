@@ -10,7 +10,7 @@ from kizuna.cli import main
 def test_db_upgrade_and_status(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'k.db'}"
     up = CliRunner().invoke(main, ["db", "upgrade", "--db", url])
-    assert up.exit_code == 0 and "revision 0001" in up.output
+    assert up.exit_code == 0 and "revision 0002" in up.output
     status = CliRunner().invoke(main, ["db", "status", "--db", url])
     assert status.exit_code == 0 and "customers" in status.output
 

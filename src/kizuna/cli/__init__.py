@@ -36,6 +36,7 @@ def _register() -> None:
     from kizuna.cli.demo import demo_data
     from kizuna.cli.imports import import_group
     from kizuna.cli.recommend import evaluate_command, recommend_command, train_command
+    from kizuna.cli.rules import rules
 
     main.add_command(db)
     main.add_command(import_group)
@@ -44,6 +45,7 @@ def _register() -> None:
     main.add_command(train_command)
     main.add_command(recommend_command)
     main.add_command(evaluate_command)
+    main.add_command(rules)
     register_datasets(import_group)
 
 

@@ -14,6 +14,7 @@ _TEXT = {
         "similar": "similar to {items}, which you bought",
         "taste": "matches what you usually buy, like {items}",
         "bought_with": "{confidence:.0%} of customers who bought {items} also bought this",
+        "rule": "recommended with {items}, which you chose",
     },
     "ja": {
         "popular": "多くのお客様に人気の商品です",
@@ -22,6 +23,7 @@ _TEXT = {
         "similar": "ご購入の{items}に似た商品です",
         "taste": "{items}などいつもの好みに合う商品です",
         "bought_with": "{items}を購入したお客様の{confidence:.0%}がこちらも購入しています",
+        "rule": "ご購入の{items}とあわせておすすめの商品です",
     },
 }
 

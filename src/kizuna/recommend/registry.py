@@ -8,11 +8,21 @@ from kizuna.recommend.cooccurrence import ItemCooccurrence
 from kizuna.recommend.ease import EASE
 from kizuna.recommend.factorisation import ALS, BPR
 from kizuna.recommend.popularity import Popularity
+from kizuna.recommend.rules import RuleBased
 from kizuna.recommend.together import FrequentlyBoughtTogether
 
 ALGORITHMS: dict[str, type[Recommender]] = {
     cls.name: cls
-    for cls in (Popularity, ItemCooccurrence, EASE, ALS, BPR, ContentBased, FrequentlyBoughtTogether)
+    for cls in (
+        Popularity,
+        ItemCooccurrence,
+        EASE,
+        ALS,
+        BPR,
+        ContentBased,
+        FrequentlyBoughtTogether,
+        RuleBased,
+    )
 }
 
 

@@ -343,3 +343,24 @@ TABLES_IN_ORDER = [
     CouponRedemption,
     ImportRun,
 ]
+
+
+class MerchRule(Base):
+    """A merchandising rule: customers who chose a product (or anything in a category) are shown a target."""
+
+    __tablename__ = "merch_rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    trigger_kind: Mapped[str] = mapped_column(String(16))
+    trigger_value: Mapped[str] = mapped_column(String(500))
+    trigger_event: Mapped[str] = mapped_column(String(16), default="any")
+    target_sku: Mapped[str] = mapped_column(String(128))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+TABLES_IN_ORDER.append(MerchRule)
