@@ -15,6 +15,7 @@ from scipy import sparse
 
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.neighbours import top_per_row
 from kizuna.recommend.reasons import Reason
 
 #: Products whose partners are computed at once while fitting.
@@ -53,8 +54,9 @@ class ItemCooccurrence(Recommender):
             keep = counts.row + start != counts.col
             r, c, v = counts.row[keep], counts.col[keep], counts.data[keep]
             norm = np.sqrt(self.popularity[r + start] * self.popularity[c]) + self.shrink
-            block = sparse.csr_matrix((v / norm, (r, c)), shape=(rows.shape[0], data.n_items))
-            blocks.append(_keep_top(block, self.neighbours))
+            kept = top_per_row(r, v / norm, self.neighbours)
+            shape = (rows.shape[0], data.n_items)
+            blocks.append(sparse.csr_matrix(((v / norm)[kept], (r[kept], c[kept])), shape=shape))
         self.similarity = sparse.vstack(blocks, format="csr") if blocks else sparse.csr_matrix((0, 0))
 
     def _score(self, rows: IntArray) -> FloatArray:
@@ -85,25 +87,3 @@ class ItemCooccurrence(Recommender):
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.similarity = state["similarity"]
-
-
-def _keep_top(matrix: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
-    """Keep the ``k`` largest values of each row."""
-    rows, cols, vals = [], [], []
-    for r in range(matrix.shape[0]):
-        start, end = matrix.indptr[r], matrix.indptr[r + 1]
-        if end == start:
-            continue
-        data = matrix.data[start:end]
-        idx = matrix.indices[start:end]
-        if len(data) > k:
-            keep = np.argpartition(-data, k - 1)[:k]
-            data, idx = data[keep], idx[keep]
-        rows.append(np.full(len(idx), r))
-        cols.append(idx)
-        vals.append(data)
-    if not rows:
-        return sparse.csr_matrix(matrix.shape)
-    return sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=matrix.shape
-    )

@@ -23,6 +23,7 @@ from scipy import sparse
 
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.neighbours import top_per_row
 from kizuna.recommend.reasons import Reason
 
 
@@ -95,10 +96,7 @@ class FrequentlyBoughtTogether(Recommender):
         keep = conf >= self.min_confidence
         row, col, both, conf = row[keep], col[keep], both[keep], conf[keep]
         # Per antecedent, keep the most confident rules (ties: more baskets first).
-        order = np.lexsort((-both, -conf, row))
-        row, col, both, conf = row[order], col[order], both[order], conf[order]
-        starts = np.searchsorted(row, row, side="left")
-        keep = np.arange(len(row)) - starts < self.neighbours
+        keep = top_per_row(row, conf, self.neighbours, tie=both)
         shape = (data.n_items, data.n_items)
         self.pairs = sparse.csr_matrix((both[keep], (row[keep], col[keep])), shape=shape)
         self.confidence = sparse.csr_matrix((conf[keep], (row[keep], col[keep])), shape=shape)
