@@ -9,7 +9,7 @@ from kizuna.cli.common import console, db_option, store_for
 from kizuna.store.bulk import count_rows
 from kizuna.store.engine import open_store
 from kizuna.store.migrate import current_revision, head_revision
-from kizuna.store.tables import TABLES_IN_ORDER
+from kizuna.store.tables import TABLES_IN_ORDER, table_of
 
 
 @click.group()
@@ -36,6 +36,6 @@ def status(db: str | None) -> None:
     console.print(f"revision: {current_revision(store.engine)} (newest {head_revision(store.engine)})")
     table = Table("table", "rows", title="contents")
     with store.engine.connect() as conn:
-        for name, n in count_rows(conn, [m.__table__ for m in TABLES_IN_ORDER]).items():
+        for name, n in count_rows(conn, [table_of(m) for m in TABLES_IN_ORDER]).items():
             table.add_row(name, f"{n:,}")
     console.print(table)

@@ -25,6 +25,7 @@ from kizuna.ingest.orders_file import write_orders_file
 from kizuna.ingest.readers import Table, open_table
 from kizuna.ingest.writer import ImportSummary, StoreWriter, dedup_key, import_run
 from kizuna.progress import NullProgress, Progress
+from kizuna.store.bulk import chunked
 from kizuna.store.engine import Store
 
 EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
@@ -117,24 +118,13 @@ def _parsed_records(table: Table, resolved: Resolved, settings: Settings) -> Ite
         yield line, out
 
 
-def _batches(records: Iterator[tuple[int, Record]], size: int) -> Iterator[list[tuple[int, Record]]]:
-    batch: list[tuple[int, Record]] = []
-    for item in records:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _dedupe(rows: list[Record], key: str) -> list[Record]:
     # The last row for a key wins: an upsert may not touch the same row twice in one statement.
     return list({row[key]: row for row in rows}.values())
 
 
 def _write_customers(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
-    for batch in _batches(records, writer.batch_size):
+    for batch in chunked(records, writer.batch_size):
         rows = [
             {**{k: x for k, x in r.items() if k != "_extra"}, "attributes": r["_extra"]} for _, r in batch
         ]
@@ -143,7 +133,7 @@ def _write_customers(writer: StoreWriter, records: Iterator[tuple[int, Record]],
 
 
 def _write_products(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
-    for batch in _batches(records, writer.batch_size):
+    for batch in chunked(records, writer.batch_size):
         rows = []
         for _, r in batch:
             row = {k: x for k, x in r.items() if k != "_extra"}
@@ -163,7 +153,7 @@ def _write_products(writer: StoreWriter, records: Iterator[tuple[int, Record]], 
 
 def _write_events(writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext) -> None:
     path = ctx.path
-    for batch in _batches(records, writer.batch_size):
+    for batch in chunked(records, writer.batch_size):
         rows: list[Record] = []
         for line, r in batch:
             kind = (r.get("type") or "track").lower()
@@ -228,7 +218,7 @@ def _write_interactions(
     writer: StoreWriter, records: Iterator[tuple[int, Record]], ctx: ImportContext
 ) -> None:
     seen: Counter[tuple[str, str, str]] = Counter()
-    for batch in _batches(records, writer.batch_size):
+    for batch in chunked(records, writer.batch_size):
         cmap = writer.customer_ids((r["user"] for _, r in batch), create_missing=True)
         pmap = writer.product_ids((r["item"] for _, r in batch), create_missing=True)
         rows = []

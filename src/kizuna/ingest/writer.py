@@ -37,18 +37,14 @@ from kizuna.store.tables import (
     Order,
     OrderLine,
     Product,
+    table_of,
 )
 from kizuna.store.types import utcnow
 
 Row = dict[str, Any]
 
 
-def _t(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-_COUNTED = [_t(m) for m in TABLES_IN_ORDER if m is not ImportRun]
+_COUNTED = [table_of(m) for m in TABLES_IN_ORDER if m is not ImportRun]
 
 
 @dataclass
@@ -140,7 +136,7 @@ class StoreWriter:
             missing = [k for k in wanted if k not in cache]
             if missing and create_missing:
                 now = utcnow()
-                insert_ignore(self.conn, _t(model), [minimal(k, now) for k in missing])
+                insert_ignore(self.conn, table_of(model), [minimal(k, now) for k in missing])
                 cache.update(key_map(self.conn, column, model.id, missing))
         return cache
 
@@ -150,7 +146,7 @@ class StoreWriter:
         now = utcnow()
         full = [{"attributes": {}, "created_at": now, "updated_at": now, **r} for r in rows]
         cols = [c for c in full[0] if c not in ("external_id", "created_at")] if update and full else []
-        self._batched(_t(Customer), full, update=cols, conflict=["external_id"])
+        self._batched(table_of(Customer), full, update=cols, conflict=["external_id"])
 
     def write_products(self, rows: Sequence[Row], *, update: bool = False) -> None:
         """Insert products (``sku`` and ``title`` required)."""
@@ -165,7 +161,7 @@ class StoreWriter:
         }
         full = [{**defaults, **r} for r in rows]
         cols = [c for c in full[0] if c not in ("sku", "created_at")] if update and full else []
-        self._batched(_t(Product), full, update=cols, conflict=["sku"])
+        self._batched(table_of(Product), full, update=cols, conflict=["sku"])
 
     def write_orders(self, orders: Sequence[Row], lines: Sequence[Row]) -> None:
         """Insert orders and their lines.
@@ -182,7 +178,7 @@ class StoreWriter:
             if "customer_external_id" in o:
                 row["customer_id"] = cmap[o["customer_external_id"]]
             order_rows.append({"attributes": {}, "status": "completed", **row})
-        self._batched(_t(Order), order_rows)
+        self._batched(table_of(Order), order_rows)
         omap = key_map(self.conn, Order.external_id, Order.id, (o["external_id"] for o in orders))
         pmap = self.product_ids(ln["sku"] for ln in lines if "sku" in ln)
         line_rows = []
@@ -192,47 +188,49 @@ class StoreWriter:
             if "sku" in ln:
                 row["product_id"] = pmap[ln["sku"]]
             line_rows.append(row)
-        self._batched(_t(OrderLine), line_rows)
+        self._batched(table_of(OrderLine), line_rows)
 
     def write_interactions(self, rows: Sequence[Row]) -> None:
         """Insert interactions: customer_id, product_id, kind, weight, occurred_at, dedup_key."""
-        self._batched(_t(Interaction), rows)
+        self._batched(table_of(Interaction), rows)
 
     def write_events(self, rows: Sequence[Row]) -> None:
         """Insert events (``message_id`` unique; duplicates are skipped)."""
         now = utcnow()
-        self._batched(_t(Event), [{"properties": {}, "context": {}, "received_at": now, **r} for r in rows])
+        self._batched(
+            table_of(Event), [{"properties": {}, "context": {}, "received_at": now, **r} for r in rows]
+        )
 
     def write_identities(self, rows: Sequence[Row]) -> None:
         """Insert identities (unique on ``kind``, ``value``)."""
-        self._batched(_t(Identity), rows)
+        self._batched(table_of(Identity), rows)
 
     def write_consents(self, rows: Sequence[Row]) -> None:
         """Append consent records (history: nothing is ever overwritten)."""
-        self._batched(_t(Consent), rows, plain=True)
+        self._batched(table_of(Consent), rows, plain=True)
 
     def write_campaigns(self, rows: Sequence[Row]) -> dict[str, int]:
         """Insert campaigns (``external_id``, ``name``); returns external id → id for all given."""
-        self._batched(_t(Campaign), [{"attributes": {}, **r} for r in rows])
+        self._batched(table_of(Campaign), [{"attributes": {}, **r} for r in rows])
         return key_map(self.conn, Campaign.external_id, Campaign.id, (r["external_id"] for r in rows))
 
     def write_campaign_members(self, rows: Sequence[Row]) -> None:
         """Insert campaign members (unique per campaign and customer)."""
-        self._batched(_t(CampaignMember), [{"outcome": {}, "is_control": False, **r} for r in rows])
+        self._batched(table_of(CampaignMember), [{"outcome": {}, "is_control": False, **r} for r in rows])
 
     def write_coupons(self, rows: Sequence[Row]) -> dict[str, int]:
         """Insert coupons (``code`` unique); returns code → id for all given."""
         now = utcnow()
-        self._batched(_t(Coupon), [{"attributes": {}, "created_at": now, **r} for r in rows])
+        self._batched(table_of(Coupon), [{"attributes": {}, "created_at": now, **r} for r in rows])
         return key_map(self.conn, Coupon.code, Coupon.id, (r["code"] for r in rows))
 
     def write_coupon_products(self, rows: Sequence[Row]) -> None:
         """Link coupons to the products they apply to."""
-        self._batched(_t(CouponProduct), rows)
+        self._batched(table_of(CouponProduct), rows)
 
     def write_coupon_redemptions(self, rows: Sequence[Row]) -> None:
         """Insert coupon redemptions."""
-        self._batched(_t(CouponRedemption), rows)
+        self._batched(table_of(CouponRedemption), rows)
 
     # -- plumbing -------------------------------------------------------------------------------
     def _batched(
@@ -308,7 +306,7 @@ def import_run(
         finished = utcnow()
         summary.seconds = (finished - started).total_seconds()
         conn.execute(
-            insert(_t(ImportRun)),
+            insert(table_of(ImportRun)),
             {
                 "source": source,
                 "path": summary.path,

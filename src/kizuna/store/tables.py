@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
@@ -324,6 +325,13 @@ class ImportRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     added: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for bulk statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 #: Tables in dependency order (parents first), for counting, clearing and export.

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 from kizuna.errors import ImportDataError
 from kizuna.ingest.datasets.completejourney_files import (
@@ -42,7 +42,7 @@ from kizuna.ingest.datasets.completejourney_files import (
 )
 from kizuna.ingest.writer import StoreWriter
 from kizuna.store.bulk import copy_ignore, insert_ignore, key_map
-from kizuna.store.tables import Order, OrderLine
+from kizuna.store.tables import Order, OrderLine, table_of
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -265,7 +265,7 @@ def _write_orders(
         )
         for ext, customer, when, subtotal, discount, total, store, week in columns
     ]
-    table = _table(Order)
+    table = table_of(Order)
     if conn.dialect.name == "postgresql":
         from psycopg.types.json import Jsonb
 
@@ -322,13 +322,8 @@ def _write_lines(
         )
     )
     if conn.dialect.name == "postgresql":
-        copy_ignore(conn, _table(OrderLine), LINE_COLUMNS, rows)
+        copy_ignore(conn, table_of(OrderLine), LINE_COLUMNS, rows)
     else:
         # Lines hold only numbers, which need no type conversion: the driver's executemany is enough,
         # and several times faster than building SQLAlchemy parameters for 1.5 million rows.
         conn.exec_driver_sql(_SQLITE_LINES, rows)
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
