@@ -29,7 +29,7 @@ from kizuna.recommend.base import Recommender
 from kizuna.recommend.cooccurrence import ItemCooccurrence
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.ease import EASE
-from kizuna.recommend.evaluate.metrics import evaluate_lists
+from kizuna.recommend.evaluate.run import relevant_items, score_model
 from kizuna.recommend.evaluate.splits import temporal_split_last
 from kizuna.recommend.factorisation import ALS, BPR
 from kizuna.recommend.popularity import Popularity
@@ -56,22 +56,6 @@ def load(path: Path) -> TrainingData:
         table.column("product_id").to_numpy(),
         times=(nanoseconds // 1_000_000_000).astype(np.float64),
     )
-
-
-def relevant_items(train: TrainingData, test: TrainingData) -> dict[int, set[int]]:
-    """Per household row with a training history: the columns bought in test but never in train."""
-    n_items = train.n_items
-    train_keys = np.unique(train.interactions.user * n_items + train.interactions.item)
-    test_keys = np.unique(test.interactions.user * n_items + test.interactions.item)
-    new = test_keys[~np.isin(test_keys, train_keys)]
-    users, items = new // n_items, new % n_items
-    has_history = np.zeros(train.n_users, dtype=bool)
-    has_history[train.interactions.user] = True
-    keep = has_history[users]
-    relevant: dict[int, set[int]] = {}
-    for u, i in zip(users[keep].tolist(), items[keep].tolist(), strict=True):
-        relevant.setdefault(u, set()).add(i)
-    return relevant
 
 
 # Set before forking, so each child reads the data without copying it through a pipe.
@@ -102,21 +86,9 @@ def evaluate(
     """Metrics against ``relevant``, seconds to score every household with a history, and how many."""
     rows = np.unique(train.interactions.user)
     started = time.perf_counter()
-    recs = model.recommend(train.customer_ids[rows], n=k)
+    model.recommend(train.customer_ids[rows], n=k)
     seconds = time.perf_counter() - started
-    column_of = {int(p): i for i, p in enumerate(train.product_ids)}
-    lists_by_row = {int(r): [column_of[int(p)] for p in ids] for r, ids in zip(rows, recs.ids, strict=True)}
-    users = sorted(relevant)
-    popularity = np.asarray(model.popularity, dtype=np.float64)
-    metrics = evaluate_lists(
-        [lists_by_row[u] for u in users],
-        [relevant[u] for u in users],
-        k,
-        train.n_items,
-        popularity / max(len(rows), 1),
-        len(rows),
-    )
-    return metrics, seconds, len(rows)
+    return score_model(model, train, None, k, relevant), seconds, len(rows)
 
 
 def tune(name: str, k: int) -> tuple[dict[str, Any], float]:

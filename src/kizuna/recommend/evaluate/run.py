@@ -48,16 +48,42 @@ def split_data(
     return data.with_interactions(train), data.with_interactions(test)
 
 
-def score_model(model: Recommender, train: TrainingData, test: TrainingData, k: int) -> dict[str, float]:
-    """Ranking metrics of a fitted ``model`` for every customer with a test item not already seen in train.
+def relevant_items(train: TrainingData, test: TrainingData) -> dict[int, set[int]]:
+    """Per customer row with a training history: the item columns in test that were not already in train.
 
-    Test items the customer already had in train are not relevant (seen items are removed from the lists).
+    Customers with no training history are left out: a ranking metric measures personalisation, and cold-start
+    customers only ever get the popularity fallback.
     """
-    seen = train.matrix().tocsr()
+    n_items = train.n_items
+    train_keys = np.unique(train.interactions.user * n_items + train.interactions.item)
+    test_keys = np.unique(test.interactions.user * n_items + test.interactions.item)
+    new = test_keys[~np.isin(test_keys, train_keys)]
+    users, items = new // n_items, new % n_items
+    has_history = np.zeros(train.n_users, dtype=bool)
+    has_history[train.interactions.user] = True
+    keep = has_history[users]
     relevant: dict[int, set[int]] = {}
-    for u, i in zip(test.interactions.user.tolist(), test.interactions.item.tolist(), strict=True):
-        if seen[u, i] == 0:
-            relevant.setdefault(u, set()).add(i)
+    for u, i in zip(users[keep].tolist(), items[keep].tolist(), strict=True):
+        relevant.setdefault(u, set()).add(i)
+    return relevant
+
+
+def score_model(
+    model: Recommender,
+    train: TrainingData,
+    test: TrainingData | None,
+    k: int,
+    relevant: dict[int, set[int]] | None = None,
+) -> dict[str, float]:
+    """Ranking metrics of a fitted ``model`` for every customer with a new test item (see relevant_items).
+
+    Seen items are removed from the lists, so test items a customer already had in train are not relevant.
+    Pass ``relevant`` (then ``test`` may be None) to reuse it across models.
+    """
+    if relevant is None:
+        if test is None:
+            raise ValueError("score_model needs the test part or the relevant items")
+        relevant = relevant_items(train, test)
     rows = sorted(relevant)
     if not rows:
         return {}
@@ -65,8 +91,11 @@ def score_model(model: Recommender, train: TrainingData, test: TrainingData, k: 
     column = {int(p): c for c, p in enumerate(train.product_ids)}
     lists = [[column[int(p)] for p in ids] for ids in recs.ids]
     truth = [relevant[r] for r in rows]
-    popularity = np.asarray((seen > 0).sum(axis=0), dtype=np.float64).ravel()
-    return evaluate_lists(lists, truth, k, train.n_items, popularity, train.n_users)
+    users_per_item = np.bincount(
+        np.unique(train.interactions.user * train.n_items + train.interactions.item) % train.n_items,
+        minlength=train.n_items,
+    ).astype(np.float64)
+    return evaluate_lists(lists, truth, k, train.n_items, users_per_item, train.n_users)
 
 
 def evaluate(
