@@ -372,3 +372,8 @@ class MerchRule(Base):
 
 
 TABLES_IN_ORDER.append(MerchRule)
+
+# The access and audit tables share Base; importing them here puts them in every metadata user's view.
+from kizuna.store.access import ApiKey, IdentityMerge, PrivacyRequest  # noqa: E402
+
+TABLES_IN_ORDER.extend([ApiKey, IdentityMerge, PrivacyRequest])
