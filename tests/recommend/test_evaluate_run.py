@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from kizuna.cli import main
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.evaluate.report import write_report
-from kizuna.recommend.evaluate.run import evaluate, split_data
+from kizuna.recommend.evaluate.run import evaluate, relevant_items, score_model, split_data
+from kizuna.recommend.repurchase import Repurchase
 
 
 def groups(n_users: int = 40, seed: int = 3) -> TrainingData:
@@ -74,3 +75,24 @@ def test_cli_evaluate_writes_json(db_url: str, tmp_path: Path) -> None:
     assert {"ndcg@10", "precision@10", "recall@10", "map@10", "coverage", "novelty", "train_seconds"} <= set(
         figures["ease"]
     )
+
+
+def test_repeats_count_products_bought_again() -> None:
+    # Customer 1 buys 10 every day and tries 11 once in the test period; customer 2 buys 20.
+    day = 86_400.0
+    data = TrainingData.from_ids(
+        [1, 1, 1, 1, 2, 2, 2], [10, 10, 10, 11, 20, 20, 20], times=[0, day, 9 * day, 9 * day, 0, day, 9 * day]
+    )
+    train, test = split_data(data, "temporal", days=2)
+    new_only = relevant_items(train, test)
+    every = relevant_items(train, test, repeats=True)
+    col = {int(p): c for c, p in enumerate(data.product_ids)}
+    row = {int(c): r for r, c in enumerate(data.customer_ids)}
+    assert new_only == {row[1]: {col[11]}}
+    assert every == {row[1]: {col[10], col[11]}, row[2]: {col[20]}}
+    model = Repurchase().fit(train)
+    assert score_model(model, train, test, 1, repeats=True)["recall@1"] == pytest.approx((0.5 + 1.0) / 2)
+    assert score_model(model, train, test, 1)["recall@1"] == 0.0
+    result = evaluate(data, ["repurchase"], split="temporal", days=2, k=1, repeats=True)
+    assert result.split["repeats"] is True
+    assert result.results["repurchase"]["recall@1"] == pytest.approx(0.75)

@@ -65,3 +65,20 @@ def test_is_allowed_uses_the_default_until_a_decision(store: Store) -> None:
         assert not is_allowed(s, c.id, Purpose.EMAIL, default=False)
         record_consent(s, c.id, Purpose.EMAIL, Status.GRANTED, at=WHEN)
         assert is_allowed(s, c.id, Purpose.EMAIL, default=False)
+
+
+def test_bought_products_only_on_request_and_excluded_categories_never(store: Store, tmp_path: Path) -> None:
+    _shop(store)
+    with store.session() as s:
+        s.execute(update(Product).where(Product.sku == "tea").values(category_path="Drinks/Tea"))
+        s.execute(update(Product).where(Product.sku == "filter").values(category_path="Kitchen/Filters"))
+        s.commit()
+    train(store, ["repurchase", "popularity"], out=tmp_path)
+    picks = recommend_for(store, "me", algorithm_name="repurchase", n=3, models=tmp_path)
+    assert "beans" not in [p.sku for p in picks]
+    picks = recommend_for(store, "me", algorithm_name="repurchase", n=3, models=tmp_path, include_bought=True)
+    assert picks[0].sku == "beans" and picks[0].reason.code == "bought_before"
+    assert "mug" not in [p.sku for p in picks]
+    picks = recommend_for(store, "me", algorithm_name="repurchase", n=3, models=tmp_path,
+                          exclude_categories=["Drinks"])  # fmt: skip
+    assert [p.sku for p in picks] == ["filter"]

@@ -41,12 +41,32 @@ def train_command(names: tuple[str, ...], out: Path | None, db: str | None) -> N
               help="Language of the reasons.")  # fmt: skip
 @click.option("--models", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of model artefacts. Default: KIZUNA_DATA_DIR/models.")  # fmt: skip
+@click.option("--include-bought", is_flag=True,
+              help="Also recommend products the customer bought before (replenishment).")  # fmt: skip
+@click.option("--exclude-category", "exclude_categories", multiple=True, metavar="PATH",
+              help="Never recommend products in this category (path prefix; repeatable).")  # fmt: skip
 @db_option
 def recommend_command(
-    customer: str, name: str, n: int, lang: str, models: Path | None, db: str | None
+    customer: str,
+    name: str,
+    n: int,
+    lang: str,
+    models: Path | None,
+    include_bought: bool,
+    exclude_categories: tuple[str, ...],
+    db: str | None,
 ) -> None:
     """Recommend products for CUSTOMER (external id, email or #id), with scores and reasons."""
-    suggestions = recommend_for(store_for(db), customer, algorithm_name=name, n=n, lang=lang, models=models)
+    suggestions = recommend_for(
+        store_for(db),
+        customer,
+        algorithm_name=name,
+        n=n,
+        lang=lang,
+        models=models,
+        include_bought=include_bought,
+        exclude_categories=exclude_categories,
+    )
     table = Table("#", "SKU", "product", "score", "reason", title=f"{customer} · {name}")
     for rank, s in enumerate(suggestions, start=1):
         table.add_row(str(rank), s.sku, s.title, f"{s.score:.3f}", s.reason_text)
@@ -61,6 +81,8 @@ def recommend_command(
 @click.option("--seed", default=42, show_default=True, help="Random seed (stratified).")
 @click.option("--days", default=28.0, show_default=True, help="Length of the test period (temporal).")
 @click.option("-k", "k", default=10, show_default=True, help="Length of each recommendation list.")
+@click.option("--repeats", is_flag=True,
+              help="Count products bought again as right answers, and keep them in the lists.")  # fmt: skip
 @click.option("--algorithm", "names", multiple=True, type=click.Choice(list(ALGORITHMS)),
               help="Evaluate only this algorithm (repeatable). Default: all.")  # fmt: skip
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -74,6 +96,7 @@ def evaluate_command(
     seed: int,
     days: float,
     k: int,
+    repeats: bool,
     names: tuple[str, ...],
     json_path: Path | None,
     report: Path | None,
@@ -86,11 +109,12 @@ def evaluate_command(
     try:
         with RichProgress(transient=True) as progress:
             result = evaluate(data, names or list(ALGORITHMS), split=split, ratio=ratio, seed=seed, days=days,
-                              k=k, store=store, progress=progress)  # fmt: skip
+                              k=k, repeats=repeats, store=store, progress=progress)  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     metrics = [f"ndcg@{k}", f"precision@{k}", f"recall@{k}", f"map@{k}", "coverage", "novelty"]
-    table = Table("algorithm", *metrics, "train s", title=f"{split} split, k = {k}")
+    title = f"{split} split, k = {k}" + (", repeat purchases count" if repeats else "")
+    table = Table("algorithm", *metrics, "train s", title=title)
     for name, values in result.results.items():
         table.add_row(name, *(f"{values.get(m, 0.0):.4f}" for m in metrics), f"{values['train_seconds']:.2f}")
     console.print(table)

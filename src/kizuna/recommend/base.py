@@ -267,12 +267,11 @@ class Recommender(ABC):
 
 
 def _top(scores: FloatArray, n: int) -> IntArray:
-    """Indexes of the ``n`` highest finite scores, best first."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if len(finite) == 0 or n <= 0:
+    """Indexes of the ``n`` highest finite scores, best first (ties: lower index first)."""
+    if n <= 0 or len(scores) == 0:
         return np.empty(0, dtype=np.int64)
-    if len(finite) > n:
-        part = np.argpartition(-scores[finite], n - 1)[:n]
-        finite = finite[part]
-    order = np.lexsort((finite, -scores[finite]))
-    return finite[order].astype(np.int64)
+    # Excluded products (-inf) sort last, so the n best hold every finite score that can make the list.
+    picked = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
+    picked = picked[np.isfinite(scores[picked])]
+    order = np.lexsort((picked, -scores[picked]))
+    return picked[order].astype(np.int64)

@@ -15,6 +15,9 @@ _TEXT = {
         "taste": "matches what you usually buy, like {items}",
         "bought_with": "{confidence:.0%} of customers who bought {items} also bought this",
         "rule": "recommended with {items}, which you chose",
+        "bought_before": "you bought this {times} times; time to stock up again?",
+        "popular_in_category": "a best seller in {category}, a category you often choose",
+        "evidence": "customers with {evidence} often choose {category} ({probability:.0%} likely)",
     },
     "ja": {
         "popular": "多くのお客様に人気の商品です",
@@ -24,8 +27,33 @@ _TEXT = {
         "taste": "{items}などいつもの好みに合う商品です",
         "bought_with": "{items}を購入したお客様の{confidence:.0%}がこちらも購入しています",
         "rule": "ご購入の{items}とあわせておすすめの商品です",
+        "bought_before": "これまでに{times}回ご購入の商品です。そろそろ買い足しはいかがですか",
+        "popular_in_category": "よくお選びの「{category}」で人気の商品です",
+        "evidence": "{evidence}のお客様がよく選ぶ「{category}」の商品です（購入確率{probability:.0%}）",
     },
 }
+# How one piece of evidence (variable, value) of an "evidence" reason reads.
+_EVIDENCE = {
+    "en": {
+        "age": "age {value}",
+        "gender": "gender {value}",
+        "region": "region {value}",
+        "recency": "last purchase {value} days ago",
+        "frequency": "{value} purchases",
+        "monetary": "spend {value}",
+        "favourite": "favourite category {value}",
+    },
+    "ja": {
+        "age": "{value}歳",
+        "gender": "{value}",
+        "region": "{value}在住",
+        "recency": "最終購入{value}日前",
+        "frequency": "購入{value}回",
+        "monetary": "購入金額{value}",
+        "favourite": "お気に入りが{value}",
+    },
+}
+_VALUES = {"ja": {"female": "女性", "male": "男性", "unknown": "不明"}}
 
 
 @dataclass(frozen=True)
@@ -42,4 +70,18 @@ class Reason:
         template = texts.get(self.code, self.code)
         sep = "、" if lang == "ja" else ", "
         names = sep.join((titles or {}).get(i, f"#{i}") for i in self.item_ids)
-        return template.format(items=names, **self.detail)
+        detail = dict(self.detail)
+        if "evidence" in detail:
+            detail["evidence"] = _evidence_text(detail["evidence"], lang if lang in _TEXT else "en", sep)
+        return template.format(items=names, **detail)
+
+
+def _evidence_text(evidence: Any, lang: str, sep: str) -> str:
+    """(variable, value) pairs in words: "age 30-39, favourite category Drama"."""
+    if isinstance(evidence, str):
+        return evidence
+    words = []
+    for name, value in evidence:
+        shown = _VALUES.get(lang, {}).get(str(value), str(value))
+        words.append(_EVIDENCE[lang].get(str(name), f"{name} {{value}}").format(value=shown))
+    return sep.join(words)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from kizuna.recommend.base import Recommender
+from kizuna.recommend.bayesnet import BayesianNetwork
+from kizuna.recommend.blend import Blend
 from kizuna.recommend.content import ContentBased
 from kizuna.recommend.cooccurrence import ItemCooccurrence
 from kizuna.recommend.ease import EASE
 from kizuna.recommend.factorisation import ALS, BPR
 from kizuna.recommend.popularity import Popularity
+from kizuna.recommend.repurchase import Repurchase
 from kizuna.recommend.rules import RuleBased
 from kizuna.recommend.together import FrequentlyBoughtTogether
 
@@ -22,6 +25,9 @@ ALGORITHMS: dict[str, type[Recommender]] = {
         ContentBased,
         FrequentlyBoughtTogether,
         RuleBased,
+        BayesianNetwork,
+        Repurchase,
+        Blend,
     )
 }
 
@@ -35,10 +41,9 @@ def algorithm(name: str) -> type[Recommender]:
 
 
 def default_algorithm(n_items: int) -> str:
-    """The default model for a catalogue of ``n_items``: EASE where its dense model fits, else ALS.
+    """The default model: the blend, whose components and weights are chosen on a validation split of the
+    training data (EASE inside it where its dense model fits ``n_items``, ALS above that).
 
-    On MovieLens-100k EASE leads (``benchmarks/recommend_movielens.py``); it needs an items × items matrix, so
-    larger catalogues use ALS, which led co-occurrence on the Complete Journey
-    (``benchmarks/recommend_completejourney.py``).
+    Measured in ``benchmarks/recommend_movielens.py`` and ``benchmarks/recommend_completejourney.py``.
     """
-    return "ease" if n_items <= EASE().max_items else "als"
+    return "blend"

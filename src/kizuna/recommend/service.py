@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from kizuna.config import Settings, get_settings
 from kizuna.errors import NotFoundError
-from kizuna.privacy.consent import Purpose, is_allowed
+from kizuna.privacy.consent import Purpose, may
 from kizuna.profiles import find_customer
 from kizuna.progress import NullProgress, Progress
 from kizuna.recommend.base import Recommender
@@ -88,24 +88,34 @@ def recommend_for(
     n: int = 10,
     lang: str = "en",
     models: Path | None = None,
+    include_bought: bool = False,
+    exclude_categories: Sequence[str] = (),
 ) -> list[Suggestion]:
     """Recommendations for a customer (external id, email or #id) from a trained artefact.
 
     Consent is checked here, at the point of use: a customer who denied or withdrew personalisation gets the
-    non-personalised popularity ranking instead (customers who never decided are treated as not objecting).
-    Out-of-stock products are never recommended.
+    non-personalised popularity ranking instead; customers who never decided get the purpose's default
+    (``KIZUNA_CONSENT_DEFAULTS``; personalisation is opt-out unless configured otherwise).
+    Business filters: out-of-stock products are never recommended, nor products in ``exclude_categories``
+    (category path prefixes); products the customer bought before only with ``include_bought``.
     """
     folder = models or models_dir()
     with store.session() as session:
         customer = find_customer(session, customer_key)
-        personalised = is_allowed(session, customer.id, Purpose.PERSONALISATION, default=True)
-        in_stock = list(session.scalars(select(Product.id).where(Product.in_stock.is_(True))))
+        personalised = may(session, customer.id, Purpose.PERSONALISATION)
+        query = select(Product.id).where(Product.in_stock.is_(True))
+        for prefix in exclude_categories:
+            outside = or_(Product.category_path.is_(None), ~Product.category_path.startswith(prefix))
+            query = query.where(outside)
+        in_stock = list(session.scalars(query))
     name = algorithm_name if personalised else "popularity"
     path = folder / f"{name}.npz"
     if not path.exists():
         raise NotFoundError(f"no trained model {name!r} at {path}: run `kizuna train` first")
     model = Recommender.load(path)
-    ids, scores, reasons = model.recommend(customer.id, n=n, candidates=in_stock)
+    ids, scores, reasons = model.recommend(
+        customer.id, n=n, candidates=in_stock, exclude_seen=not include_bought
+    )
     with store.session() as session:
         wanted = {int(i) for i in ids} | {i for r in reasons for i in r.item_ids}
         rows = session.execute(select(Product.id, Product.sku, Product.title).where(Product.id.in_(wanted)))

@@ -48,16 +48,23 @@ def split_data(
     return data.with_interactions(train), data.with_interactions(test)
 
 
-def relevant_items(train: TrainingData, test: TrainingData) -> dict[int, set[int]]:
-    """Per customer row with a training history: the item columns in test that were not already in train.
+def relevant_items(train: TrainingData, test: TrainingData, *, repeats: bool = False) -> dict[int, set[int]]:
+    """Per customer row with a training history: the item columns they chose in test.
+
+    By default only items not already in their training part count ("new to them", the usual protocol for
+    ratings); with ``repeats`` every test item counts, which is what a grocer measures: did the customer buy
+    what we showed, whether or not they had bought it before.
 
     Customers with no training history are left out: a ranking metric measures personalisation, and cold-start
     customers only ever get the popularity fallback.
     """
     n_items = train.n_items
-    train_keys = np.unique(train.interactions.user * n_items + train.interactions.item)
     test_keys = np.unique(test.interactions.user * n_items + test.interactions.item)
-    new = test_keys[~np.isin(test_keys, train_keys)]
+    if repeats:
+        new = test_keys
+    else:
+        train_keys = np.unique(train.interactions.user * n_items + train.interactions.item)
+        new = test_keys[~np.isin(test_keys, train_keys)]
     users, items = new // n_items, new % n_items
     has_history = np.zeros(train.n_users, dtype=bool)
     has_history[train.interactions.user] = True
@@ -74,20 +81,23 @@ def score_model(
     test: TrainingData | None,
     k: int,
     relevant: dict[int, set[int]] | None = None,
+    *,
+    repeats: bool = False,
 ) -> dict[str, float]:
     """Ranking metrics of a fitted ``model`` for every customer with a new test item (see relevant_items).
 
-    Seen items are removed from the lists, so test items a customer already had in train are not relevant.
-    Pass ``relevant`` (then ``test`` may be None) to reuse it across models.
+    Seen items are removed from the lists, so test items a customer already had in train are not relevant;
+    with ``repeats`` they stay in both (see :func:`relevant_items`). Pass ``relevant`` (then ``test`` may be
+    None) to reuse it across models.
     """
     if relevant is None:
         if test is None:
             raise ValueError("score_model needs the test part or the relevant items")
-        relevant = relevant_items(train, test)
+        relevant = relevant_items(train, test, repeats=repeats)
     rows = sorted(relevant)
     if not rows:
         return {}
-    recs = model.recommend(train.customer_ids[rows], n=k)
+    recs = model.recommend(train.customer_ids[rows], n=k, exclude_seen=not repeats)
     column = {int(p): c for c, p in enumerate(train.product_ids)}
     lists = [[column[int(p)] for p in ids] for ids in recs.ids]
     truth = [relevant[r] for r in rows]
@@ -107,13 +117,15 @@ def evaluate(
     seed: int = 42,
     days: float = 28.0,
     k: int = 10,
+    repeats: bool = False,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     store: Store | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
     """Fit each algorithm on the train part and score it on the test part of one split.
 
-    With ``store``, models that read more than interactions (product texts) are built from it.
+    With ``store``, models that read more than interactions (product texts) are built from it. With
+    ``repeats``, items bought before count and are not removed from the lists (see :func:`relevant_items`).
     """
     progress = progress or NullProgress()
     train, test = split_data(data, split, ratio=ratio, seed=seed, days=days)
@@ -123,6 +135,7 @@ def evaluate(
             "ratio": ratio,
             "seed": seed,
             "days": days,
+            "repeats": repeats,
             "train": len(train.interactions),
             "test": len(test.interactions),
         },
@@ -141,6 +154,7 @@ def evaluate(
             progress.advance()
             continue
         seconds = time.perf_counter() - started
-        report.results[name] = {**score_model(model, train, test, k), "train_seconds": seconds}
+        metrics = score_model(model, train, test, k, repeats=repeats)
+        report.results[name] = {**metrics, "train_seconds": seconds}
         progress.advance()
     return report

@@ -1,0 +1,220 @@
+"""Learning a blend's weights on a validation split carved out of its own training data.
+
+Every component is fitted on the earlier part; for a sample of customers with held-out choices, each
+component's scaled scores are kept only on a candidate pool (the union of every component's top
+``POOL`` products per customer), where the blended top k almost surely lies. A coordinate search over
+:data:`GRID` then maximises nDCG@k, starting from the best single component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kizuna.recommend.base import FloatArray, IntArray, Recommender
+from kizuna.recommend.data import TrainingData
+from kizuna.recommend.evaluate.splits import stratified_split, temporal_split_last
+
+if TYPE_CHECKING:
+    from kizuna.recommend.blend import Blend
+
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+
+#: Weights tried for each component (relative to the best single component, fixed at 1).
+GRID = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0)
+#: Hyperparameters tried per component on the same validation split; the best alone is kept.
+COMPONENT_GRID: dict[str, list[dict[str, Any]]] = {
+    "ease": [{"regularisation": r} for r in (200.0, 500.0, 1000.0)],
+}
+#: Products per component and customer kept as candidates for the blended ranking.
+POOL = 100
+#: Share of held-out choices already bought before above which repeat purchases count as right answers.
+REPEAT_SHARE = 0.2
+#: Share of customers active in the last period needed to validate on it.
+ACTIVE_SHARE = 0.25
+#: Customers scored at once while building the candidate pool.
+BLOCK = 256
+
+
+@dataclass
+class LearntWeights:
+    """The weights found, whether repeats counted, and the validation nDCG of each component and the blend."""
+
+    weights: list[float]
+    repeats: bool
+    objective: float = 0.0
+    single: dict[str, float] = field(default_factory=dict)
+    customers: int = 0
+    split: str = ""
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def report(self) -> dict[str, Any]:
+        """For the artefact's metrics."""
+        return {
+            "split": self.split,
+            "customers": self.customers,
+            "repeats": self.repeats,
+            "ndcg_blend": self.objective,
+            "ndcg_components": self.single,
+            "chosen_params": self.params,
+        }
+
+
+def validation_split(data: TrainingData, valid_days: float, valid_ratio: float, seed: int) -> tuple[
+    TrainingData, TrainingData, str
+]:  # fmt: skip
+    """The last ``valid_days`` when interactions are timed and a quarter of customers or more are active in
+    that period (a grocer's weekly shoppers); else a random share of each customer's interactions (ratings
+    given over years, where a recent window holds few customers)."""
+    inter = data.interactions
+    if len(inter.time) and np.isfinite(inter.time).mean() >= 0.9:
+        fit, valid = temporal_split_last(inter, valid_days)
+        active = np.intersect1d(np.unique(fit.user), np.unique(valid.user))
+        if len(active) >= ACTIVE_SHARE * len(np.unique(inter.user)):
+            return data.with_interactions(fit), data.with_interactions(valid), f"last {valid_days:g} days"
+    fit, valid = stratified_split(inter, 1.0 - valid_ratio, seed=seed)
+    label = f"random {valid_ratio:.0%} per customer"
+    return data.with_interactions(fit), data.with_interactions(valid), label
+
+
+def repeat_share(fit: TrainingData, valid: TrainingData) -> float:
+    """Share of held-out (customer, product) pairs the customer had already chosen before."""
+    n = fit.n_items
+    held = np.unique(valid.interactions.user * n + valid.interactions.item)
+    if len(held) == 0:
+        return 0.0
+    before = np.unique(fit.interactions.user * n + fit.interactions.item)
+    return float(np.isin(held, before).mean())
+
+
+def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> LearntWeights:
+    """Weights for ``names`` (one per name) that maximise validation nDCG@k of the blend."""
+    from kizuna.recommend.evaluate.run import relevant_items  # the evaluation module imports the registry
+
+    fit, valid, label = validation_split(data, blend.valid_days, blend.valid_ratio, blend.seed)
+    repeats = blend.repeats if blend.repeats is not None else repeat_share(fit, valid) >= REPEAT_SHARE
+    relevant = relevant_items(fit, valid, repeats=repeats)
+    rows = np.array(sorted(relevant), dtype=np.int64)
+    equal = LearntWeights([1.0] * len(names), repeats, split=label)
+    if len(rows) == 0 or len(names) == 1:
+        return equal
+    rng = np.random.default_rng(blend.seed)
+    if len(rows) > blend.max_valid_users:
+        rows = np.sort(rng.choice(rows, blend.max_valid_users, replace=False))
+    models: list[Recommender] = []
+    chosen: dict[str, dict[str, Any]] = {}
+    for name in names:
+        model = blend._build(name)
+        grid = COMPONENT_GRID.get(name, []) if name not in blend.component_params else []
+        if grid:
+            tried = [(type(model)(**{**model.params(), **p}).fit(fit), p) for p in grid]
+            model, chosen[name] = max(
+                tried, key=lambda t: _own_ndcg(t[0], fit, rows, relevant, blend.k, repeats)
+            )
+        else:
+            model.fit(fit)
+        models.append(model)
+    pool, scores = _candidate_pool(models, fit, rows, exclude_seen=not repeats)
+    labels = np.array([[c in relevant[int(r)] for c in pool[i]] for i, r in enumerate(rows)], dtype=bool)
+    n_relevant = np.array([len(relevant[int(r)]) for r in rows])
+
+    def objective(weights: Sequence[float]) -> float:
+        blended = np.where(pool >= 0, np.tensordot(np.asarray(weights), scores, axes=1), -np.inf)
+        return _ndcg(blended, labels, n_relevant, blend.k)
+
+    single = {name: objective(np.eye(len(names))[c]) for c, name in enumerate(names)}
+    best = int(np.argmax(list(single.values())))
+    weights = [0.0] * len(names)
+    weights[best] = 1.0
+    value = single[names[best]]
+    for _ in range(2):
+        improved = False
+        for c in range(len(names)):
+            if c == best:
+                continue
+            for w in GRID:
+                trial = weights.copy()
+                trial[c] = w
+                v = objective(trial)
+                if v > value + 1e-6:
+                    weights, value, improved = trial, v, True
+        if not improved:
+            break
+    return LearntWeights(weights, repeats, value, single, len(rows), label, chosen)
+
+
+def _own_ndcg(
+    model: Recommender,
+    fit: TrainingData,
+    rows: IntArray,
+    relevant: dict[int, set[int]],
+    k: int,
+    repeats: bool,
+) -> float:
+    """Validation nDCG@k of one model's own ranking (scores only: no reasons are needed here)."""
+    seen = fit.matrix().tocsr()
+    labels = np.zeros((len(rows), k), dtype=bool)
+    ranks = np.tile(-np.arange(k, dtype=np.float64), (len(rows), 1))
+    for start in range(0, len(rows), BLOCK):
+        chunk = rows[start : start + BLOCK]
+        scores = model._score(chunk)
+        if not repeats:
+            scores[seen[chunk].nonzero()] = -np.inf
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
+        top = np.take_along_axis(top, order, 1)
+        for i, row in enumerate(chunk.tolist()):
+            labels[start + i] = [c in relevant[row] for c in top[i].tolist()]
+    return _ndcg(ranks, labels, np.array([len(relevant[r]) for r in rows.tolist()]), k)
+
+
+def _candidate_pool(
+    models: Sequence[Recommender], fit: TrainingData, rows: IntArray, *, exclude_seen: bool
+) -> tuple[IntArray, FloatArray]:
+    """Per customer, the union of every model's top :data:`POOL` products (padded to one width), and each
+    model's scaled scores on them: shapes (customers, pool) and (models, customers, pool)."""
+    from kizuna.recommend.blend import scaled
+
+    seen = fit.matrix().tocsr()
+    pools: list[IntArray] = []
+    blocks: list[list[FloatArray]] = []
+    for start in range(0, len(rows), BLOCK):
+        chunk = rows[start : start + BLOCK]
+        table = [scaled(m._score(chunk)) for m in models]
+        for k, row in enumerate(chunk.tolist()):
+            blocked = seen.indices[seen.indptr[row] : seen.indptr[row + 1]] if exclude_seen else None
+            tops = []
+            for t in table:
+                s = t[k].copy()
+                if blocked is not None:
+                    s[blocked] = -np.inf
+                tops.append(np.argpartition(-s, min(POOL, len(s) - 1))[:POOL])
+            cand = np.unique(np.concatenate(tops))
+            if blocked is not None:
+                cand = cand[~np.isin(cand, blocked)]
+            pools.append(cand)
+            blocks.append([t[k][cand] for t in table])
+    width = max(len(p) for p in pools)
+    pool = np.full((len(rows), width), -1, dtype=np.int64)
+    scores = np.zeros((len(models), len(rows), width))
+    for i, (p, per_model) in enumerate(zip(pools, blocks, strict=True)):
+        pool[i, : len(p)] = p
+        for m, s in enumerate(per_model):
+            scores[m, i, : len(p)] = s
+    return pool, scores
+
+
+def _ndcg(blended: FloatArray, labels: BoolArray, n_relevant: IntArray, k: int) -> float:
+    """Mean binary nDCG@k of the rankings of ``blended`` (customers × pool) against ``labels``."""
+    k = min(k, blended.shape[1])
+    top = np.argpartition(-blended, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(blended, top, 1), axis=1, kind="stable")
+    top = np.take_along_axis(top, order, 1)
+    hits = np.take_along_axis(labels, top, 1)
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = (hits * discount).sum(axis=1)
+    ideal = np.cumsum(discount)[np.minimum(n_relevant, k) - 1]
+    return float(np.mean(dcg / ideal))
