@@ -1,6 +1,8 @@
 """Per-purpose consent: the purposes, the statuses, and the state in force for a customer.
 
 Consent is an append-only history (table ``consents``); the latest record per purpose is the one in force.
+:func:`may` is the one question every channel and recommender asks before using a customer's data; until a
+customer decides, the purpose's default in ``Settings.consent_defaults`` answers (opt-in: no, opt-out: yes).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kizuna.config import Settings, get_settings
 from kizuna.store.tables import Consent
 from kizuna.store.types import utcnow
 
@@ -59,8 +62,8 @@ def record_consent(
     """Append a consent decision; earlier ones stay in the history."""
     record = Consent(
         customer_id=customer_id,
-        purpose=Purpose(purpose).value,
-        status=Status(status).value,
+        purpose=purpose_of(purpose).value,
+        status=_status_of(status).value,
         source=source,
         policy_version=policy_version,
         recorded_at=at or utcnow(),
@@ -68,6 +71,60 @@ def record_consent(
     session.add(record)
     session.flush()
     return record
+
+
+def purpose_of(purpose: Purpose | str) -> Purpose:
+    """``purpose`` as a :class:`Purpose`; a ValueError naming the purposes when it is none of them."""
+    try:
+        return Purpose(purpose)
+    except ValueError:
+        names = ", ".join(p.value for p in Purpose)
+        raise ValueError(f"unknown consent purpose {purpose!r}: use one of {names}") from None
+
+
+def _status_of(status: Status | str) -> Status:
+    try:
+        return Status(status)
+    except ValueError:
+        names = ", ".join(s.value for s in Status)
+        raise ValueError(f"unknown consent status {status!r}: use one of {names}") from None
+
+
+def default_allows(purpose: Purpose | str, settings: Settings | None = None) -> bool:
+    """What holds for ``purpose`` before any decision: True for opt-out purposes, False for opt-in ones."""
+    chosen = purpose_of(purpose)
+    return (settings or get_settings()).consent_defaults.get(chosen.value, "opt-in") == "opt-out"
+
+
+def may(
+    session: Session,
+    customer_id: int | None,
+    purpose: Purpose | str,
+    *,
+    at: datetime | None = None,
+    settings: Settings | None = None,
+) -> bool:
+    """Whether this customer's data may be used for ``purpose`` (at ``at``, default now).
+
+    The latest decision recorded up to ``at`` wins: only ``granted`` allows. A customer who never decided, and
+    an anonymous visitor (``customer_id=None``), get the purpose's default from ``Settings.consent_defaults``.
+    Unknown purposes raise ValueError.
+    """
+    chosen = purpose_of(purpose)
+    if customer_id is None:
+        return default_allows(chosen, settings)
+    query = (
+        select(Consent.status)
+        .where(Consent.customer_id == customer_id, Consent.purpose == chosen.value)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+    if at is not None:
+        query = query.where(Consent.recorded_at <= at)
+    latest = session.scalars(query).first()
+    if latest is None:
+        return default_allows(chosen, settings)
+    return latest == Status.GRANTED.value
 
 
 def consent_state(session: Session, customer_id: int) -> dict[str, ConsentState]:
@@ -87,6 +144,7 @@ def is_allowed(session: Session, customer_id: int, purpose: Purpose | str, *, de
     """Whether the decision in force lets ``purpose`` use this customer's data.
 
     ``default`` answers for customers who never decided (opt-out purposes: True; opt-in purposes: False).
+    Channels and recommenders ask :func:`may` instead, which takes the default from the settings.
     """
     latest = session.scalars(
         select(Consent.status)
