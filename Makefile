@@ -20,13 +20,13 @@ demo: install
 	$(BIN)/kizuna db status
 	$(BIN)/kizuna customer show demo-0000001 --orders 5 --events 8
 	$(BIN)/kizuna train
-	$(BIN)/kizuna recommend demo-0000001 -n 5 --lang ja
+	$(BIN)/kizuna recommend demo-0000042 -n 5 --lang ja
 	@echo
 	@echo "Demo store built: $$($(BIN)/kizuna db status | head -n 1 | sed 's/^store: *//')"
 	@echo "Look at it with:"
 	@echo "  $(BIN)/kizuna db status                 # what the store holds and where it is"
 	@echo "  $(BIN)/kizuna customer show demo-0000042 # one customer's attributes, orders, events, consents"
-	@echo "  $(BIN)/kizuna recommend demo-0000042      # products for that customer, with reasons"
+	@echo "  $(BIN)/kizuna recommend demo-0000001      # refused personalisation: popular products only"
 	@echo "  $(BIN)/kizuna --help                    # every command"
 
 test: install
@@ -43,6 +43,8 @@ bench: install
 	$(BIN)/python benchmarks/recommend_movielens.py
 	$(BIN)/python benchmarks/recommend_completejourney.py
 	$(BIN)/python benchmarks/recommend_serving.py
+	$(BIN)/python benchmarks/bayesnet_movielens.py
+	$(BIN)/python benchmarks/ingest_http.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ import pytest
 
 from kizuna.errors import NotFoundError
 from kizuna.privacy.consent import record_consent
-from kizuna.profiles import customer_360, find_customer
+from kizuna.profiles import customer_360, find_customer, list_events, search_customers
 from kizuna.store import Store
 from kizuna.store.tables import Customer, Event, Identity, Order, OrderLine, Product
 
@@ -67,3 +67,39 @@ def test_find_by_email_case_insensitive_and_internal_id(store: Store) -> None:
         assert find_customer(s, f"#{cid}").external_id == "c1"
         with pytest.raises(NotFoundError, match="external id"):
             find_customer(s, "nobody")
+
+
+def test_search_customers_by_id_email_name_and_kana(store: Store) -> None:
+    with store.session() as s:
+        s.add_all(
+            [
+                Customer(external_id="A-1", email="Hana@Example.jp", name="Hana Sato", name_kana="サトウ"),
+                Customer(external_id="B-2", email="jiro@example.com", name="Jiro"),
+                Customer(external_id="C-3"),
+            ]
+        )
+        s.commit()
+        assert [c.external_id for c in search_customers(s, "example")[0]] == ["A-1", "B-2"]
+        assert [c.external_id for c in search_customers(s, "SATO")[0]] == ["A-1"]
+        assert [c.external_id for c in search_customers(s, "トウ")[0]] == ["A-1"]
+        assert [c.external_id for c in search_customers(s, "c-3")[0]] == ["C-3"]
+        page, total = search_customers(s, None, limit=2, offset=1)
+        assert [c.external_id for c in page] == ["B-2", "C-3"] and total == 3
+
+
+def test_list_events_filters_and_pages(store: Store) -> None:
+    customer_id = _seed(store)
+    with store.session() as s:
+        s.add(Event(message_id="anon", type="page", anonymous_id="anon-1", occurred_at=T0))
+        s.commit()
+        newest = list_events(s, customer_id=customer_id, limit=2)
+        assert [e.message_id for e in newest] == ["m4", "m3"]
+        assert [e.message_id for e in list_events(s, customer_id=customer_id, before_id=newest[-1].id)] == [
+            "m2",
+            "m1",
+            "m0",
+        ]
+        assert [e.message_id for e in list_events(s, anonymous_id="anon-1", type="page")] == ["anon"]
+        since, until = T0 + timedelta(hours=1), T0 + timedelta(hours=3)
+        window = list_events(s, name="Product Viewed", since=since, until=until)
+        assert [e.message_id for e in window] == ["m2", "m1"]

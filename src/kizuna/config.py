@@ -8,10 +8,26 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ConsentDefault = Literal["opt-in", "opt-out"]
+
+#: What holds for each consent purpose until a customer decides. Everything waits for consent except
+#: personalisation: recommending from a customer's own purchases on the operator's own site and channels
+#: is a use the privacy policy announces (APPI art. 21) and the customer may object to at any time; sites
+#: that treat it as consent-based profiling set it to opt-in. Kept in step with ``privacy.consent.Purpose``.
+CONSENT_DEFAULTS: dict[str, ConsentDefault] = {
+    "tracking": "opt-in",
+    "personalisation": "opt-out",
+    "email": "opt-in",
+    "direct_mail": "opt-in",
+    "ads": "opt-in",
+    "third_party": "opt-in",
+}
 
 
 def _default_data_dir() -> Path:
@@ -38,6 +54,52 @@ class Settings(BaseSettings):
     )
     default_currency: str = Field(default="JPY", min_length=3, max_length=3)
     import_batch_size: int = Field(default=20_000, ge=100, description="Rows written per batch.")
+    consent_defaults: dict[str, ConsentDefault] = Field(
+        default_factory=lambda: dict(CONSENT_DEFAULTS),
+        description="Per consent purpose, what holds for a customer who never decided: opt-in (not until "
+        'they grant it) or opt-out (until they object). JSON, e.g. {"tracking": "opt-out"}; purposes not '
+        "named keep their defaults.",
+    )
+    api_max_batch_bytes: int = Field(
+        default=500_000,
+        ge=1_024,
+        description="Largest request body the tracking API accepts, in bytes (Segment's: 500 KB a batch).",
+    )
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long the tracking API trusts a write key it has verified; a revoked write key stops "
+        "working within this time (0: check every request). Secret keys are checked every time.",
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='Origins whose pages may call the tracking API, JSON: ["https://shop.example.jp"]; '
+        '["*"] allows any (write keys are public anyway).',
+    )
+    snippet_consent: ConsentDefault | None = Field(
+        default=None,
+        description="Whether /kizuna.js waits for consent (opt-in) or tracks until told not to (opt-out). "
+        "Unset: the tracking purpose's consent default. A page may override it with data-consent.",
+    )
+    snippet_cookie_days: int = Field(
+        default=395, ge=1, le=3_650, description="Lifetime of the snippet's anonymous-id cookie, in days."
+    )
+    snippet_visit_minutes: int = Field(
+        default=30, ge=1, le=1_440, description="Minutes without a page view after which a new visit starts."
+    )
+
+    @field_validator("consent_defaults", mode="before")
+    @classmethod
+    def _complete_consent_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(value) - set(CONSENT_DEFAULTS))
+        if unknown:
+            raise ValueError(
+                f"unknown consent purpose(s) {', '.join(unknown)}: use {', '.join(CONSENT_DEFAULTS)}"
+            )
+        return {**CONSENT_DEFAULTS, **value}
 
     @field_validator("data_dir")
     @classmethod

@@ -66,3 +66,15 @@ class ImportDataError(KizunaError):
             got = repr(self.got)
             message += f", got {got[:80]}"
         return message + ". Nothing was imported."
+
+
+class AuthenticationError(KizunaError):
+    """A request came with no API key, or one that is unknown, malformed or revoked (HTTP 401)."""
+
+    exit_code = 2
+
+
+class PermissionDeniedError(KizunaError):
+    """A valid API key that may not do what was asked: the wrong kind, or a missing scope (HTTP 403)."""
+
+    exit_code = 2

@@ -155,3 +155,55 @@ def customer_360(session: Session, key: str, *, orders: int = 10, events: int = 
         consents=consent_state(session, cid),
         campaigns=campaigns,
     )
+
+
+def search_customers(
+    session: Session, query: str | None = None, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Customer], int]:
+    """Customers whose external id, email, name or kana contain ``query`` (any case), oldest first, and how
+    many match in all (for paging)."""
+    where = []
+    if query:
+        pattern = f"%{query.lower()}%"
+        where.append(
+            or_(
+                func.lower(Customer.external_id).like(pattern),
+                func.lower(Customer.email).like(pattern),
+                func.lower(Customer.name).like(pattern),
+                Customer.name_kana.like(f"%{query}%"),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(Customer).where(*where)) or 0
+    found = session.scalars(select(Customer).where(*where).order_by(Customer.id).limit(limit).offset(offset))
+    return list(found), int(total)
+
+
+def list_events(
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    anonymous_id: str | None = None,
+    name: str | None = None,
+    type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[Event]:
+    """Events matching every filter given, newest first; page with ``before_id`` (the last id seen)."""
+    query = select(Event)
+    for column, value in (
+        (Event.customer_id, customer_id),
+        (Event.anonymous_id, anonymous_id),
+        (Event.name, name),
+        (Event.type, type),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    if until is not None:
+        query = query.where(Event.occurred_at < until)
+    if before_id is not None:
+        query = query.where(Event.id < before_id)
+    return list(session.scalars(query.order_by(Event.id.desc()).limit(limit)))

@@ -35,8 +35,11 @@ def _register() -> None:
     from kizuna.cli.db import db
     from kizuna.cli.demo import demo_data
     from kizuna.cli.imports import import_group
+    from kizuna.cli.keys import keys
+    from kizuna.cli.privacy import privacy
     from kizuna.cli.recommend import evaluate_command, recommend_command, train_command
     from kizuna.cli.rules import rules
+    from kizuna.cli.serve import serve
 
     main.add_command(db)
     main.add_command(import_group)
@@ -46,6 +49,9 @@ def _register() -> None:
     main.add_command(recommend_command)
     main.add_command(evaluate_command)
     main.add_command(rules)
+    main.add_command(keys)
+    main.add_command(serve)
+    main.add_command(privacy)
     register_datasets(import_group)
 
 

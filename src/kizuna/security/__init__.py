@@ -1,0 +1,1 @@
+"""Access control: API keys for the HTTP API."""
