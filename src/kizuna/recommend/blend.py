@@ -201,15 +201,19 @@ class Blend(Recommender):
                     self._static = scaled(model._fallback_scores()[None, :], weight)[0]
                 parts[name] = np.broadcast_to(self._static, (len(rows), len(self._static)))
             else:
-                parts[name] = scaled(model._score(rows), weight)
+                scores = model._score(rows)  # a fresh array: scaled in place, no copy on the serving path
+                top = np.maximum(scores.max(axis=1, initial=0.0), -scores.min(axis=1, initial=0.0))
+                scores *= (weight / np.maximum(top, 1e-12))[:, None]
+                parts[name] = scores
         return parts
 
     def _score(self, rows: IntArray) -> FloatArray:
         parts = self._weighted(rows)
         # recommend() explains the rows it just scored: keep their parts (one chunk, bounded in size).
         self._last = ({int(r): k for k, r in enumerate(rows.tolist())}, parts)
-        total: FloatArray = np.zeros((len(rows), len(self._fitted()[0])))
-        for part in parts.values():
+        stack = list(parts.values())
+        total: FloatArray = stack[0] + stack[1] if len(stack) > 1 else stack[0].copy()
+        for part in stack[2:]:
             total += part
         if self.excluded is not None:
             total[:, self.excluded] = -np.inf
