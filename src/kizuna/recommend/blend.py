@@ -52,13 +52,18 @@ def default_components(n_items: int, *, has_texts: bool = False) -> list[str]:
     return ["repurchase", collaborative, "popularity"] + (["content"] if has_texts else [])
 
 
-def scaled(scores: FloatArray, weight: float = 1.0) -> FloatArray:
+def scaled(scores: FloatArray, weight: float = 1.0, *, in_place: bool = False) -> FloatArray:
     """Each row times ``weight`` over its largest absolute value, so components of any scale can be summed.
 
-    Components score every product with a finite number (exclusions are applied after blending).
+    Components score every product with a finite number (exclusions are applied after blending). With
+    ``in_place`` the array given is scaled itself (for fresh score arrays on the serving path: no copy).
     """
     top = np.maximum(scores.max(axis=1, initial=0.0), -scores.min(axis=1, initial=0.0))
-    out: FloatArray = scores * (weight / np.maximum(top, 1e-12))[:, None]
+    factor = (weight / np.maximum(top, 1e-12))[:, None]
+    if in_place:
+        scores *= factor
+        return scores
+    out: FloatArray = scores * factor
     return out
 
 
@@ -201,10 +206,7 @@ class Blend(Recommender):
                     self._static = scaled(model._fallback_scores()[None, :], weight)[0]
                 parts[name] = np.broadcast_to(self._static, (len(rows), len(self._static)))
             else:
-                scores = model._score(rows)  # a fresh array: scaled in place, no copy on the serving path
-                top = np.maximum(scores.max(axis=1, initial=0.0), -scores.min(axis=1, initial=0.0))
-                scores *= (weight / np.maximum(top, 1e-12))[:, None]
-                parts[name] = scores
+                parts[name] = scaled(model._score(rows), weight, in_place=True)
         return parts
 
     def _score(self, rows: IntArray) -> FloatArray:

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import sparse
 
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.evaluate.metrics import ndcg_at_k
 from kizuna.recommend.evaluate.splits import stratified_split, temporal_split_last
 
 if TYPE_CHECKING:
     from kizuna.recommend.blend import Blend
-
-BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
 #: Weights tried for each component (relative to the best single component, fixed at 1).
 GRID = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -104,6 +104,7 @@ def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> Lea
     rng = np.random.default_rng(blend.seed)
     if len(rows) > blend.max_valid_users:
         rows = np.sort(rng.choice(rows, blend.max_valid_users, replace=False))
+    seen = fit.matrix().tocsr()
     models: list[Recommender] = []
     chosen: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -112,18 +113,18 @@ def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> Lea
         if grid:
             tried = [(type(model)(**{**model.params(), **p}).fit(fit), p) for p in grid]
             model, chosen[name] = max(
-                tried, key=lambda t: _own_ndcg(t[0], fit, rows, relevant, blend.k, repeats)
+                tried, key=lambda t: _own_ndcg(t[0], seen, rows, relevant, blend.k, repeats)
             )
         else:
             model.fit(fit)
         models.append(model)
-    pool, scores = _candidate_pool(models, fit, rows, exclude_seen=not repeats)
-    labels = np.array([[c in relevant[int(r)] for c in pool[i]] for i, r in enumerate(rows)], dtype=bool)
-    n_relevant = np.array([len(relevant[int(r)]) for r in rows])
+    pool, scores = _candidate_pool(models, seen, rows, exclude_seen=not repeats)
+    truth = [relevant[r] for r in rows.tolist()]
 
     def objective(weights: Sequence[float]) -> float:
         blended = np.where(pool >= 0, np.tensordot(np.asarray(weights), scores, axes=1), -np.inf)
-        return _ndcg(blended, labels, n_relevant, blend.k)
+        top = _top_columns(blended, blend.k)
+        return ndcg_at_k(np.take_along_axis(pool, top, 1).tolist(), truth, blend.k)
 
     single = {name: objective(np.eye(len(names))[c]) for c, name in enumerate(names)}
     best = int(np.argmax(list(single.values())))
@@ -148,37 +149,38 @@ def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> Lea
 
 def _own_ndcg(
     model: Recommender,
-    fit: TrainingData,
+    seen: sparse.csr_matrix,
     rows: IntArray,
     relevant: dict[int, set[int]],
     k: int,
     repeats: bool,
 ) -> float:
     """Validation nDCG@k of one model's own ranking (scores only: no reasons are needed here)."""
-    seen = fit.matrix().tocsr()
-    labels = np.zeros((len(rows), k), dtype=bool)
-    ranks = np.tile(-np.arange(k, dtype=np.float64), (len(rows), 1))
+    lists: list[list[int]] = []
     for start in range(0, len(rows), BLOCK):
         chunk = rows[start : start + BLOCK]
         scores = model._score(chunk)
         if not repeats:
             scores[seen[chunk].nonzero()] = -np.inf
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
-        top = np.take_along_axis(top, order, 1)
-        for i, row in enumerate(chunk.tolist()):
-            labels[start + i] = [c in relevant[row] for c in top[i].tolist()]
-    return _ndcg(ranks, labels, np.array([len(relevant[r]) for r in rows.tolist()]), k)
+        lists.extend(_top_columns(scores, k).tolist())
+    return ndcg_at_k(lists, [relevant[r] for r in rows.tolist()], k)
+
+
+def _top_columns(scores: FloatArray, k: int) -> IntArray:
+    """Per row, the columns of the ``k`` highest scores, best first."""
+    k = min(k, scores.shape[1])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, 1)
 
 
 def _candidate_pool(
-    models: Sequence[Recommender], fit: TrainingData, rows: IntArray, *, exclude_seen: bool
+    models: Sequence[Recommender], seen: sparse.csr_matrix, rows: IntArray, *, exclude_seen: bool
 ) -> tuple[IntArray, FloatArray]:
     """Per customer, the union of every model's top :data:`POOL` products (padded to one width), and each
     model's scaled scores on them: shapes (customers, pool) and (models, customers, pool)."""
     from kizuna.recommend.blend import scaled
 
-    seen = fit.matrix().tocsr()
     pools: list[IntArray] = []
     blocks: list[list[FloatArray]] = []
     for start in range(0, len(rows), BLOCK):
@@ -205,16 +207,3 @@ def _candidate_pool(
         for m, s in enumerate(per_model):
             scores[m, i, : len(p)] = s
     return pool, scores
-
-
-def _ndcg(blended: FloatArray, labels: BoolArray, n_relevant: IntArray, k: int) -> float:
-    """Mean binary nDCG@k of the rankings of ``blended`` (customers × pool) against ``labels``."""
-    k = min(k, blended.shape[1])
-    top = np.argpartition(-blended, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(blended, top, 1), axis=1, kind="stable")
-    top = np.take_along_axis(top, order, 1)
-    hits = np.take_along_axis(labels, top, 1)
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (hits * discount).sum(axis=1)
-    ideal = np.cumsum(discount)[np.minimum(n_relevant, k) - 1]
-    return float(np.mean(dcg / ideal))
