@@ -43,6 +43,13 @@ _USER_KINDS = (USER_ID, ALIAS)
 _MAX_ID = 128
 
 
+def device_ids(session: Session, customer_id: int) -> list[str]:
+    """The anonymous ids (devices, and aliases used as such) linked to a customer."""
+    mine = Identity.customer_id == customer_id
+    query = select(Identity.value).where(mine, Identity.kind.in_(_DEVICE_KINDS))
+    return list(session.scalars(query))
+
+
 def _check(name: str, value: str | None) -> str | None:
     if value is None or value == "":
         return None

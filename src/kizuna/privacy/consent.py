@@ -111,20 +111,23 @@ def may(
     Unknown purposes raise ValueError.
     """
     chosen = purpose_of(purpose)
-    if customer_id is None:
+    latest = None if customer_id is None else _latest_status(session, customer_id, chosen, at)
+    if latest is None:
         return default_allows(chosen, settings)
+    return latest == Status.GRANTED.value
+
+
+def _latest_status(session: Session, customer_id: int, purpose: Purpose, at: datetime | None) -> str | None:
+    """The status of the latest decision on ``purpose`` recorded up to ``at`` (all, when None)."""
     query = (
         select(Consent.status)
-        .where(Consent.customer_id == customer_id, Consent.purpose == chosen.value)
+        .where(Consent.customer_id == customer_id, Consent.purpose == purpose.value)
         .order_by(Consent.recorded_at.desc(), Consent.id.desc())
         .limit(1)
     )
     if at is not None:
         query = query.where(Consent.recorded_at <= at)
-    latest = session.scalars(query).first()
-    if latest is None:
-        return default_allows(chosen, settings)
-    return latest == Status.GRANTED.value
+    return session.scalars(query).first()
 
 
 def consent_state(session: Session, customer_id: int) -> dict[str, ConsentState]:
@@ -146,12 +149,7 @@ def is_allowed(session: Session, customer_id: int, purpose: Purpose | str, *, de
     ``default`` answers for customers who never decided (opt-out purposes: True; opt-in purposes: False).
     Channels and recommenders ask :func:`may` instead, which takes the default from the settings.
     """
-    latest = session.scalars(
-        select(Consent.status)
-        .where(Consent.customer_id == customer_id, Consent.purpose == Purpose(purpose).value)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-        .limit(1)
-    ).first()
+    latest = _latest_status(session, customer_id, Purpose(purpose), None)
     if latest is None:
         return default
     return latest == Status.GRANTED.value

@@ -34,8 +34,9 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.errors import NotFoundError
+from kizuna.ingest.identity import device_ids
 from kizuna.privacy.consent import Purpose, Status, record_consent
-from kizuna.privacy.export import device_ids, merges_into, subject_hash
+from kizuna.privacy.export import merges_into, subject_hash
 from kizuna.store.access import PrivacyRequest
 from kizuna.store.engine import Store
 from kizuna.store.references import CustomerReference, affected, customer_references

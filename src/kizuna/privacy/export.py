@@ -18,10 +18,11 @@ from sqlalchemy import Table, and_, select
 from sqlalchemy.orm import Session
 
 from kizuna.errors import NotFoundError
+from kizuna.ingest.identity import device_ids
 from kizuna.store.access import IdentityMerge, PrivacyRequest
 from kizuna.store.engine import Store
 from kizuna.store.references import customer_references
-from kizuna.store.tables import Campaign, Coupon, Customer, Event, Identity, OrderLine, Product, table_of
+from kizuna.store.tables import Campaign, Coupon, Customer, Event, OrderLine, Product, table_of
 from kizuna.store.types import utcnow
 
 #: Version of the export's layout, for whoever reads it back.
@@ -101,17 +102,6 @@ def collect(session: Session, customer_id: int) -> dict[str, Any]:
     requests = table_of(PrivacyRequest)
     data["privacy_requests"] = _rows(session, requests, requests.c.customer_id == customer_id)
     return data
-
-
-def device_ids(session: Session, customer_id: int) -> list[str]:
-    """The anonymous ids (devices) linked to a customer."""
-    return list(
-        session.scalars(
-            select(Identity.value).where(
-                Identity.customer_id == customer_id, Identity.kind.in_(("anonymous_id", "alias"))
-            )
-        )
-    )
 
 
 def _device_events(session: Session, customer_id: int) -> list[dict[str, Any]]:

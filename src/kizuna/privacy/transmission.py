@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kizuna.config import Settings
+from kizuna.privacy.consent import Purpose, default_allows
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _recipient(server: str | None) -> Bilingual:
 
 
 def _gate(settings: Settings) -> Bilingual:
-    if settings.consent_defaults.get("tracking", "opt-in") == "opt-in":
+    if not default_allows(Purpose.TRACKING, settings):
         return Bilingual(
             ja="トラッキングに同意された場合にのみ送信します。",
             en="Sent only after you consent to tracking.",
@@ -73,12 +74,8 @@ def transmission_notice(settings: Settings, *, server: str | None = None) -> lis
     """
     to = _recipient(server)
     gate = _gate(settings)
-    days = getattr(settings, "snippet_cookie_days", None)
-    lifetime = (
-        Bilingual(ja=f"（保存期間 {days} 日）", en=f" (kept for {days} days)")
-        if isinstance(days, int)
-        else Bilingual(ja="", en="")
-    )
+    days = settings.snippet_cookie_days
+    lifetime = Bilingual(ja=f"（保存期間 {days} 日）", en=f" (kept for {days} days)")
 
     def item(name: Bilingual, sent: Bilingual, purpose: Bilingual) -> TransmissionItem:
         return TransmissionItem(
