@@ -76,8 +76,9 @@ def run(store: Store, args: argparse.Namespace) -> None:
             model = ALGORITHMS[name].from_store(store, **params).fit(fit_part)
             return score_model(model, fit_part, valid, k)[f"ndcg@{k}"]
 
-        best = max(grid, key=validation_ndcg) if len(grid) > 1 else grid[0]
-        valid_ndcg = validation_ndcg(best) if len(grid) > 1 else float("nan")
+        valid_ndcg, best = float("nan"), grid[0]
+        if len(grid) > 1:
+            valid_ndcg, best = max(((validation_ndcg(p), p) for p in grid), key=lambda t: t[0])
         started = time.perf_counter()
         model = ALGORITHMS[name].from_store(store, **best).fit(train)
         seconds = time.perf_counter() - started

@@ -167,9 +167,9 @@ def _own_ndcg(
 
 
 def _top_columns(scores: FloatArray, k: int) -> IntArray:
-    """Per row, the columns of the ``k`` highest scores, best first."""
+    """Per row, the columns of the ``k`` highest scores, best first; ties lower column first, as served."""
     k = min(k, scores.shape[1])
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top = np.sort(np.argpartition(-scores, k - 1, axis=1)[:, :k], axis=1)
     order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
     return np.take_along_axis(top, order, 1)
 

@@ -105,7 +105,8 @@ def recommend_for(
         personalised = may(session, customer.id, Purpose.PERSONALISATION)
         query = select(Product.id).where(Product.in_stock.is_(True))
         for prefix in exclude_categories:
-            outside = or_(Product.category_path.is_(None), ~Product.category_path.startswith(prefix))
+            under = Product.category_path.startswith(prefix, autoescape=True)  # % and _ match themselves
+            outside = or_(Product.category_path.is_(None), ~under)
             query = query.where(outside)
         in_stock = list(session.scalars(query))
     name = algorithm_name if personalised else "popularity"

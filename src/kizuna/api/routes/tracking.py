@@ -22,7 +22,7 @@ from kizuna.api.deps import IngestDep, StoreDep, WriteKeyDep, check_key
 from kizuna.api.errors import ERROR_RESPONSES
 from kizuna.ingest.queue import IngestQueue
 from kizuna.ingest.segment import MODELS, Batch
-from kizuna.ingest.tracking import Incoming, parse_batch
+from kizuna.ingest.tracking import Incoming, IngestResult, parse_batch
 from kizuna.security.keys import KeyKind
 from kizuna.store.types import utcnow
 
@@ -31,16 +31,7 @@ router = APIRouter(prefix="/v1", tags=["tracking"], responses=ERROR_RESPONSES)
 #: Short paths analytics.js (analytics-next) posts to, by message type.
 SHORT_PATHS = {"identify": "i", "track": "t", "page": "p", "screen": "s", "group": "g", "alias": "a"}
 
-_ANSWER: dict[str, Any] = {
-    "success": True,
-    "received": 1,
-    "stored": 1,
-    "duplicates": 0,
-    "dropped": 0,
-    "products": 0,
-    "orders": 0,
-    "notes": [],
-}
+_ANSWER: dict[str, Any] = IngestResult(received=1, stored=1).as_dict()
 
 
 def request_body(model: type) -> dict[str, Any]:
