@@ -84,10 +84,7 @@ class Popularity(Recommender):
         if self.half_life_days is None:
             self.item_scores = self.popularity.copy()
         else:
-            times = data.interactions.time
-            newest = np.nanmax(times) if np.isfinite(times).any() else 0.0
-            age_days = np.where(np.isfinite(times), (newest - times) / 86_400.0, 0.0)
-            decay = np.power(0.5, age_days / self.half_life_days)
+            decay = data.interactions.decay(self.half_life_days)
             scores = np.bincount(data.interactions.item, weights=decay, minlength=data.n_items)
             self.item_scores = np.asarray(scores, dtype=np.float64)
         if self.per_category:

@@ -43,10 +43,8 @@ class Repurchase(Recommender):
     def _fit(self, data: TrainingData, matrix: sparse.csr_matrix) -> None:
         inter = data.interactions
         weight = inter.weight.astype(np.float64)
-        if self.half_life_days is not None and np.isfinite(inter.time).any():
-            newest = np.nanmax(inter.time)
-            age_days = np.where(np.isfinite(inter.time), (newest - inter.time) / 86_400.0, 0.0)
-            weight = weight * np.power(0.5, age_days / self.half_life_days)
+        if self.half_life_days is not None:
+            weight = weight * inter.decay(self.half_life_days)
         shape = (data.n_users, data.n_items)
         self.history = sparse.csr_matrix((weight, (inter.user, inter.item)), shape=shape)
         self.counts = sparse.csr_matrix((np.ones(len(inter.item)), (inter.user, inter.item)), shape=shape)

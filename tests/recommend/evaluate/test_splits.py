@@ -204,3 +204,11 @@ def test_leave_last_out_holds_out_one_row_per_user() -> None:
 def test_leave_last_out_refuses_missing_times() -> None:
     with pytest.raises(ValueError, match="leave_last_out needs a time for every interaction, but 1 of 1"):
         leave_last_out(make([0]))
+
+
+def test_decay_halves_per_half_life_before_the_newest_and_spares_untimed() -> None:
+    day = 86_400.0
+    data = Interactions(np.zeros(4), np.zeros(4), np.ones(4), np.array([10 * day, 3 * day, np.nan, -4 * day]))
+    np.testing.assert_allclose(data.decay(7.0), [1.0, 0.5, 1.0, 0.25])
+    untimed = Interactions(np.zeros(2), np.zeros(2), np.ones(2), np.full(2, np.nan))
+    np.testing.assert_allclose(untimed.decay(7.0), [1.0, 1.0])

@@ -67,6 +67,17 @@ class Interactions:
             self.user[selector], self.item[selector], self.weight[selector], self.time[selector]
         )
 
+    def decay(self, half_life_days: float) -> FloatArray:
+        """Per interaction, 0.5 ** (days before the newest timed interaction / ``half_life_days``).
+
+        Interactions without a time count fully (1.0), and so does everything when none is timed.
+        """
+        timed = np.isfinite(self.time)
+        newest = np.nanmax(self.time) if timed.any() else 0.0
+        age_days = np.where(timed, (newest - self.time) / _SECONDS_PER_DAY, 0.0)
+        out: FloatArray = np.power(0.5, age_days / half_life_days)
+        return out
+
     def to_csr(self, n_users: int, n_items: int) -> sparse.csr_matrix:
         """The ``n_users × n_items`` matrix of weights; repeated (user, item) pairs are summed."""
         matrix = sparse.csr_matrix((self.weight, (self.user, self.item)), shape=(n_users, n_items))
