@@ -27,7 +27,7 @@ from scipy import sparse
 from sqlalchemy import select
 
 from kizuna.recommend.base import FloatArray, IntArray, Recommendations, Recommender
-from kizuna.recommend.blend_weights import learn_weights
+from kizuna.recommend.blend_weights import learn_weights, scaled
 from kizuna.recommend.content import ContentBased, load_item_texts
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.ease import EASE
@@ -50,21 +50,6 @@ def default_components(n_items: int, *, has_texts: bool = False) -> list[str]:
     """The components for a catalogue of ``n_items``: EASE where its dense model fits, else ALS."""
     collaborative = "ease" if n_items <= EASE().max_items else "als"
     return ["repurchase", collaborative, "popularity"] + (["content"] if has_texts else [])
-
-
-def scaled(scores: FloatArray, weight: float = 1.0, *, in_place: bool = False) -> FloatArray:
-    """Each row times ``weight`` over its largest absolute value, so components of any scale can be summed.
-
-    Components score every product with a finite number (exclusions are applied after blending). With
-    ``in_place`` the array given is scaled itself (for fresh score arrays on the serving path: no copy).
-    """
-    top = np.maximum(scores.max(axis=1, initial=0.0), -scores.min(axis=1, initial=0.0))
-    factor = (weight / np.maximum(top, 1e-12))[:, None]
-    if in_place:
-        scores *= factor
-        return scores
-    out: FloatArray = scores * factor
-    return out
 
 
 class Blend(Recommender):

@@ -18,6 +18,7 @@ from scipy import sparse
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.evaluate.metrics import ndcg_at_k
+from kizuna.recommend.evaluate.relevance import relevant_items
 from kizuna.recommend.evaluate.splits import stratified_split, temporal_split_last
 
 if TYPE_CHECKING:
@@ -37,6 +38,21 @@ REPEAT_SHARE = 0.2
 ACTIVE_SHARE = 0.25
 #: Customers scored at once while building the candidate pool.
 BLOCK = 256
+
+
+def scaled(scores: FloatArray, weight: float = 1.0, *, in_place: bool = False) -> FloatArray:
+    """Each row times ``weight`` over its largest absolute value, so components of any scale can be summed.
+
+    Components score every product with a finite number (exclusions are applied after blending). With
+    ``in_place`` the array given is scaled itself (for fresh score arrays on the serving path: no copy).
+    """
+    top = np.maximum(scores.max(axis=1, initial=0.0), -scores.min(axis=1, initial=0.0))
+    factor = (weight / np.maximum(top, 1e-12))[:, None]
+    if in_place:
+        scores *= factor
+        return scores
+    out: FloatArray = scores * factor
+    return out
 
 
 @dataclass
@@ -92,8 +108,6 @@ def repeat_share(fit: TrainingData, valid: TrainingData) -> float:
 
 def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> LearntWeights:
     """Weights for ``names`` (one per name) that maximise validation nDCG@k of the blend."""
-    from kizuna.recommend.evaluate.run import relevant_items  # the evaluation module imports the registry
-
     fit, valid, label = validation_split(data, blend.valid_days, blend.valid_ratio, blend.seed)
     repeats = blend.repeats if blend.repeats is not None else repeat_share(fit, valid) >= REPEAT_SHARE
     relevant = relevant_items(fit, valid, repeats=repeats)
@@ -179,8 +193,6 @@ def _candidate_pool(
 ) -> tuple[IntArray, FloatArray]:
     """Per customer, the union of every model's top :data:`POOL` products (padded to one width), and each
     model's scaled scores on them: shapes (customers, pool) and (models, customers, pool)."""
-    from kizuna.recommend.blend import scaled
-
     pools: list[IntArray] = []
     blocks: list[list[FloatArray]] = []
     for start in range(0, len(rows), BLOCK):

@@ -16,9 +16,12 @@ from kizuna.progress import NullProgress, Progress
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.evaluate.metrics import evaluate_lists
+from kizuna.recommend.evaluate.relevance import relevant_items
 from kizuna.recommend.evaluate.splits import leave_last_out, stratified_split, temporal_split_last
 from kizuna.recommend.registry import algorithm
 from kizuna.store.engine import Store
+
+__all__ = ["SPLITS", "Evaluation", "evaluate", "relevant_items", "score_model", "split_data"]
 
 SPLITS = ("stratified", "temporal", "leave-last-out")
 
@@ -46,33 +49,6 @@ def split_data(
     else:
         raise ValueError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     return data.with_interactions(train), data.with_interactions(test)
-
-
-def relevant_items(train: TrainingData, test: TrainingData, *, repeats: bool = False) -> dict[int, set[int]]:
-    """Per customer row with a training history: the item columns they chose in test.
-
-    By default only items not already in their training part count ("new to them", the usual protocol for
-    ratings); with ``repeats`` every test item counts, which is what a grocer measures: did the customer buy
-    what we showed, whether or not they had bought it before.
-
-    Customers with no training history are left out: a ranking metric measures personalisation, and cold-start
-    customers only ever get the popularity fallback.
-    """
-    n_items = train.n_items
-    test_keys = np.unique(test.interactions.user * n_items + test.interactions.item)
-    if repeats:
-        new = test_keys
-    else:
-        train_keys = np.unique(train.interactions.user * n_items + train.interactions.item)
-        new = test_keys[~np.isin(test_keys, train_keys)]
-    users, items = new // n_items, new % n_items
-    has_history = np.zeros(train.n_users, dtype=bool)
-    has_history[train.interactions.user] = True
-    keep = has_history[users]
-    relevant: dict[int, set[int]] = {}
-    for u, i in zip(users[keep].tolist(), items[keep].tolist(), strict=True):
-        relevant.setdefault(u, set()).add(i)
-    return relevant
 
 
 def score_model(
