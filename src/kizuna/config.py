@@ -89,6 +89,19 @@ class Settings(BaseSettings):
         default=30, ge=1, le=1_440, description="Minutes without a page view after which a new visit starts."
     )
 
+    holdout_fraction: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=0.5,
+        description="Share of customers kept out of every scenario (a store-wide holdout, stable per "
+        "customer) to measure the total effect of marketing; 0 turns it off.",
+    )
+    holdout_salt: str = Field(
+        default="kizuna",
+        min_length=1,
+        description="Salt of the holdout's hash: change it to draw a new holdout group.",
+    )
+
     @field_validator("consent_defaults", mode="before")
     @classmethod
     def _complete_consent_defaults(cls, value: Any) -> Any:

@@ -377,3 +377,14 @@ TABLES_IN_ORDER.append(MerchRule)
 from kizuna.store.access import ApiKey, IdentityMerge, PrivacyRequest  # noqa: E402
 
 TABLES_IN_ORDER.extend([ApiKey, IdentityMerge, PrivacyRequest])
+
+from kizuna.store.automation import (  # noqa: E402
+    Delivery,
+    EngineCursor,
+    Scenario,
+    ScenarioRun,
+    Segment,
+    SegmentMember,
+)
+
+TABLES_IN_ORDER.extend([Segment, SegmentMember, Scenario, ScenarioRun, Delivery, EngineCursor])
