@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -15,14 +16,24 @@ from kizuna.store import Store
 
 
 class LiveServer:
-    """uvicorn serving an app in a thread, over real HTTP."""
+    """uvicorn serving an app in a thread, over real HTTP (HTTPS when given a certificate and key file)."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, *, tls: tuple[Path, Path] | None = None) -> None:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(128)
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none", access_log=False)  # type: ignore[arg-type]
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._socket.getsockname()[1]}"
+        certfile, keyfile = tls or (None, None)
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            log_level="warning",
+            lifespan="on",
+            ws="none",
+            access_log=False,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

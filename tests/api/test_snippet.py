@@ -6,6 +6,7 @@ Debian's ``chromium`` is driven by Playwright's Python package (``executable_pat
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import Api
+import trustme
+from live_server import Api, LiveServer, make_key
 from sqlalchemy import select
 
+from kizuna.api import create_app
 from kizuna.privacy.consent import consent_state
+from kizuna.store import Store
 from kizuna.store.tables import Customer, Event, Identity
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,7 +36,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Pytho
 class Shop:
     """A site on another origin whose page loads the snippet from the kizuna server."""
 
-    def __init__(self, api: Api, consent: str) -> None:
+    def __init__(self, api: Api, consent: str, tls: ssl.SSLContext | None = None) -> None:
         page = (
             "<!doctype html><html><head><title>緑茶の店</title>"
             f'<script src="{api.url}/kizuna.js" data-write-key="{api.write_key}"'
@@ -51,7 +55,10 @@ class Shop:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://localhost:{self.server.server_address[1]}/shop"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://localhost:{self.server.server_address[1]}/shop"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -192,3 +199,30 @@ def test_cookie_lifetime_and_consent_mode_come_from_settings(serve: Callable[...
         context.close()
     finally:
         site.close()
+
+
+def test_on_https_the_cookie_is_secure(store: Store, browser: Any, tmp_path: Path) -> None:
+    # A shop on https loading the snippet from kizuna on https, both with a certificate from a test CA.
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    leaf.cert_chain_pems[0].write_to_path(str(certfile))
+    leaf.private_key_pem.write_to_path(str(keyfile))
+    server = LiveServer(create_app(store), tls=(certfile, keyfile)).start()
+    api = Api(server.url, store, make_key(store, "write"), make_key(store, "secret", "admin"))
+    shop_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    leaf.configure_cert(shop_tls)
+    site = Shop(api, consent="opt-out", tls=shop_tls)
+    try:
+        assert site.url.startswith("https://") and api.url.startswith("https://")
+        context = browser.new_context(ignore_https_errors=True)
+        page = context.new_page()
+        page.goto(site.url)
+        [first] = _events(api, at_least=1)
+        cookie = _cookies(context)["kz_aid"]
+        assert cookie["secure"] is True and cookie["sameSite"] == "Lax"
+        assert first.anonymous_id == cookie["value"]
+        context.close()
+    finally:
+        site.close()
+        server.stop()
