@@ -102,6 +102,27 @@ class Settings(BaseSettings):
         description="Salt of the holdout's hash: change it to draw a new holdout group.",
     )
 
+    engine_poll_interval: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="Seconds `kizuna run` waits between passes when there is nothing to do; new events are "
+        "acted on within about this time.",
+    )
+    engine_batch_size: int = Field(
+        default=2_000,
+        ge=10,
+        le=100_000,
+        description="Scenario runs advanced (and events read) per transaction by the scenario engine.",
+    )
+    engine_intake_lag_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3_600,
+        description="How long the engine waits for a missing event id (a transaction that may still "
+        "commit) before reading past it for good; events after the gap are acted on at once anyway.",
+    )
+
     @field_validator("consent_defaults", mode="before")
     @classmethod
     def _complete_consent_defaults(cls, value: Any) -> Any:

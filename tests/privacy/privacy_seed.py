@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kizuna.ingest.identity import merge_customers
 from kizuna.privacy.consent import record_consent
 from kizuna.store import Store
+from kizuna.store.automation import Delivery, Scenario, ScenarioRun, Segment, SegmentMember
 from kizuna.store.references import customer_references
 from kizuna.store.tables import (
     Base,
@@ -130,6 +131,34 @@ def seed(store: Store) -> Seeded:
             s, old.id, "email", "withdrawn", source="mail", policy_version="v1", at=T0 - timedelta(1)
         )
         record_consent(s, alice.id, "personalisation", "denied", source="web", at=T0)
+        segment = Segment(name="coffee-lovers", definition={"bought": {"category": "食品/コーヒー"}})
+        scenario = Scenario(name="welcome", definition={}, campaign_id=campaign.id)
+        s.add_all([segment, scenario])
+        s.flush()
+        for who in (alice, old):  # both stay, and both ran the scenario once: merging keeps one run
+            s.add(SegmentMember(segment_id=segment.id, customer_id=who.id, entered_at=T0))
+            s.add(
+                ScenarioRun(
+                    scenario_id=scenario.id,
+                    customer_id=who.id,
+                    occurrence="once",
+                    status="done",
+                    entered_at=T0,
+                    updated_at=T0,
+                )
+            )
+        s.add(
+            Delivery(
+                key=f"{scenario.id}:dm:{alice.id}:once:1",
+                scenario_id=scenario.id,
+                customer_id=alice.id,
+                channel="direct_mail",
+                template="welcome",
+                payload={"coupon": "C-7F3K"},
+                created_at=T0,
+                due_at=T0,
+            )
+        )
         s.flush()
         merge_customers(s, alice.id, old.id, reason="email")
         s.commit()

@@ -39,6 +39,9 @@ def _register() -> None:
     from kizuna.cli.privacy import privacy
     from kizuna.cli.recommend import evaluate_command, recommend_command, train_command
     from kizuna.cli.rules import rules
+    from kizuna.cli.run import run_command
+    from kizuna.cli.scenarios import scenarios
+    from kizuna.cli.segments import segments
     from kizuna.cli.serve import serve
 
     main.add_command(db)
@@ -49,9 +52,12 @@ def _register() -> None:
     main.add_command(recommend_command)
     main.add_command(evaluate_command)
     main.add_command(rules)
+    main.add_command(segments)
+    main.add_command(run_command)
     main.add_command(keys)
     main.add_command(serve)
     main.add_command(privacy)
+    main.add_command(scenarios)
     register_datasets(import_group)
 
 

@@ -46,8 +46,20 @@ from kizuna.store.types import utcnow
 Mode = Literal["delete", "anonymise"]
 
 #: Tables whose rows anonymising keeps (on the pseudonymous profile); other tables' rows about them go.
+#: Scenario runs and deliveries stay with campaign members: arms, control groups and what was sent are what
+#: uplift is measured from. Segment stays go (a profile, not a fact).
 KEPT_WHEN_ANONYMISED = frozenset(
-    {"orders", "events", "interactions", "consents", "campaign_members", "coupons", "coupon_redemptions"}
+    {
+        "orders",
+        "events",
+        "interactions",
+        "consents",
+        "campaign_members",
+        "coupons",
+        "coupon_redemptions",
+        "scenario_runs",
+        "deliveries",
+    }
 )
 #: Customer columns that anonymising clears.
 CLEARED_COLUMNS = (

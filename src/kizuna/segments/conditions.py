@@ -90,7 +90,8 @@ class AttributeCondition(Comparison):
     """A customer attribute: a column (``prefecture``, ``gender``, ``birth_date`` ...) or a key of the
     ``attributes`` JSON (``rank``, or ``attributes.rank`` to be explicit)."""
 
-    attribute: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+    # Letters of any script: files from Japanese systems have keys such as 会員ランク.
+    attribute: str = Field(min_length=1, max_length=100, pattern=r"^[^\W\d][\w.\-]*$")
 
     @model_validator(mode="after")
     def _has_test(self) -> AttributeCondition:

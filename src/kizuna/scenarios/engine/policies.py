@@ -1,0 +1,97 @@
+"""Policies checked at the point of an action, for a whole batch of customers at once.
+
+Consent is read as :func:`kizuna.privacy.consent.may` reads it (the latest decision recorded up to now wins,
+only ``granted`` allows, the purpose's default for customers who never decided), but with one query per batch.
+Frequency caps count every scenario's ``pending`` and ``sent`` deliveries through the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kizuna.privacy.consent import Purpose, Status, default_allows
+from kizuna.scenarios.engine.batching import among
+from kizuna.store.automation import Delivery
+from kizuna.store.tables import Consent, Event
+
+#: Delivery statuses that count towards a frequency cap: written to go out, or gone out.
+COUNTED = ("pending", "sent")
+
+
+def consented(session: Session, customer_ids: Iterable[int], purpose: Purpose, now: datetime) -> set[int]:
+    """The customers whose data may be used for ``purpose`` at ``now``."""
+    wanted = sorted(set(customer_ids))
+    latest: dict[int, str] = {}
+    for these in among(session, Consent.customer_id, wanted):
+        rows = session.execute(
+            select(Consent.customer_id, Consent.status)
+            .where(
+                these,
+                Consent.purpose == purpose.value,
+                Consent.recorded_at <= now,
+            )
+            .order_by(Consent.customer_id, Consent.recorded_at, Consent.id)
+        )
+        latest.update(dict(rows.tuples().all()))
+    default = default_allows(purpose)
+    return {cid for cid in wanted if (latest[cid] == Status.GRANTED.value if cid in latest else default)}
+
+
+def recent_deliveries(
+    session: Session, customer_ids: Iterable[int], channel: str, since: datetime
+) -> dict[int, int]:
+    """Per customer, the deliveries through ``channel`` that count towards a cap, created after ``since``."""
+    counts: dict[int, int] = {}
+    for these in among(session, Delivery.customer_id, customer_ids):
+        rows = session.execute(
+            select(Delivery.customer_id, func.count())
+            .where(
+                these,
+                Delivery.channel == channel,
+                Delivery.status.in_(COUNTED),
+                Delivery.created_at > since,
+            )
+            .group_by(Delivery.customer_id)
+        )
+        counts.update(dict(rows.tuples().all()))
+    return counts
+
+
+def matches(properties: Mapping[str, Any] | None, where: Mapping[str, Any]) -> bool:
+    """Whether an event's properties equal every ``where`` value (numbers compare as numbers)."""
+    props = properties or {}
+    return all(key in props and props[key] == value for key, value in where.items())
+
+
+def events_of(
+    session: Session,
+    customer_ids: Iterable[int],
+    name: str,
+    where: Mapping[str, Any],
+    start: datetime,
+    end: datetime | None = None,
+) -> dict[int, list[datetime]]:
+    """Per customer, when events called ``name`` matching ``where`` occurred in [``start``, ``end``]."""
+    found: dict[int, list[datetime]] = {}
+    for these in among(session, Event.customer_id, customer_ids):
+        query = select(Event.customer_id, Event.occurred_at, Event.properties).where(
+            these, Event.name == name, Event.occurred_at >= start
+        )
+        if end is not None:
+            query = query.where(Event.occurred_at <= end)
+        for cid, occurred_at, properties in session.execute(query):
+            if matches(properties, where):
+                found.setdefault(cid, []).append(occurred_at)
+    return found
+
+
+def happened(
+    found: Mapping[int, list[datetime]], customer_id: int, start: datetime, end: datetime | None
+) -> bool:
+    """Whether one of the customer's events in ``found`` lies in [``start``, ``end``]."""
+    return any(start <= t and (end is None or t <= end) for t in found.get(customer_id, ()))
