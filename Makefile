@@ -21,12 +21,22 @@ demo: install
 	$(BIN)/kizuna customer show demo-0000001 --orders 5 --events 8
 	$(BIN)/kizuna train
 	$(BIN)/kizuna recommend demo-0000042 -n 5 --lang ja
+	$(BIN)/kizuna segments add trial-only --builtin trial-only
+	$(BIN)/kizuna segments add lapsed --builtin lapsed
+	$(BIN)/kizuna segments rebuild
+	$(BIN)/kizuna scenarios add --template first-order-coupon --replace
+	$(BIN)/kizuna scenarios add --template lapsed-sale-dm --replace
+	$(BIN)/kizuna run --once
+	$(BIN)/kizuna scenarios show first-order-coupon
 	@echo
 	@echo "Demo store built: $$($(BIN)/kizuna db status | head -n 1 | sed 's/^store: *//')"
 	@echo "Look at it with:"
 	@echo "  $(BIN)/kizuna db status                 # what the store holds and where it is"
 	@echo "  $(BIN)/kizuna customer show demo-0000042 # one customer's attributes, orders, events, consents"
 	@echo "  $(BIN)/kizuna recommend demo-0000001      # refused personalisation: popular products only"
+	@echo "  $(BIN)/kizuna segments list                # segments and their members"
+	@echo "  $(BIN)/kizuna scenarios list               # scenarios, runs in progress, deliveries in the outbox"
+	@echo "  $(BIN)/kizuna scenarios preview lapsed-sale-dm --limit 3  # who would enter and what each receives"
 	@echo "  $(BIN)/kizuna --help                    # every command"
 
 test: install
@@ -45,6 +55,8 @@ bench: install
 	$(BIN)/python benchmarks/recommend_serving.py
 	$(BIN)/python benchmarks/bayesnet_movielens.py
 	$(BIN)/python benchmarks/ingest_http.py
+	$(BIN)/python benchmarks/segments_rebuild.py
+	$(BIN)/python benchmarks/scenarios_engine.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="Scenario runs advanced (and events read) per transaction by the scenario engine.",
     )
+    engine_segment_rebuild_minutes: float = Field(
+        default=60,
+        gt=0,
+        le=10_080,
+        description="How often `kizuna run` rebuilds the segments active scenarios use, so that time alone "
+        "(a customer becoming lapsed) moves people in and out; events move them at once anyway.",
+    )
     engine_intake_lag_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -95,10 +95,12 @@ class EventTrigger(_Strict):
 
 
 class SegmentTrigger(_Strict):
-    """Entering a segment (by name)."""
+    """Entering a segment (by name). ``existing`` (default): those already in it when the scenario starts
+    enter too; ``existing: false``: only those who enter from then on."""
 
     kind: Literal["segment"] = Field(default="segment", exclude=True)
     segment: str = Field(min_length=1, max_length=100)
+    existing: bool = True
 
 
 DateSource = Literal["birthday", "first_order", "last_order", "expected_reorder"]

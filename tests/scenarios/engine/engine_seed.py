@@ -95,11 +95,15 @@ def event(
 
 
 def join_segment(store: Store, name: str, customer_ids: list[int], at: datetime) -> None:
-    """Record that the customers entered segment ``name`` at ``at`` (creating the segment)."""
+    """Record that the customers entered segment ``name`` at ``at``, creating the segment. Its condition is an
+    attribute the customers are given here, so the worker's own rebuilds of the segment agree."""
+    flag = "in_" + name.replace("-", "_")
     with store.session() as session, session.begin():
+        for customer in session.scalars(select(Customer).where(Customer.id.in_(customer_ids))):
+            customer.attributes = {**customer.attributes, flag: "yes"}
         segment = session.scalars(select(Segment).where(Segment.name == name)).first()
         if segment is None:
-            segment = Segment(name=name, definition={"attribute": "rank", "eq": "gold"})
+            segment = Segment(name=name, definition={"attribute": flag, "eq": "yes"})
             session.add(segment)
             session.flush()
         session.add_all(

@@ -93,13 +93,23 @@ def test_events_after_a_gap_are_acted_on_and_reading_them_again_is_harmless(stor
     assert len(deliveries(store)) == 2
 
 
-def test_what_happened_before_a_scenario_existed_does_not_trigger_it(store: Store) -> None:
-    scenario(store, {"name": "viewed", "trigger": {"event": "Viewed"}, "steps": [MAIL]}, created_at=T0)
-    scenario(store, {"name": "gold", "trigger": {"segment": "gold"}, "steps": [MAIL]}, created_at=T0)
+def test_past_events_do_not_trigger_a_new_scenario_but_its_segment_members_enter(store: Store) -> None:
+    viewed = scenario(
+        store, {"name": "viewed", "trigger": {"event": "Viewed"}, "steps": [MAIL]}, created_at=T0
+    )
+    gold = scenario(store, {"name": "gold", "trigger": {"segment": "gold"}, "steps": [MAIL]}, created_at=T0)
+    only_new = scenario(
+        store,
+        {"name": "gold-new", "trigger": {"segment": "gold", "existing": False}, "steps": [MAIL]},
+        created_at=T0,
+    )
     old, new = customers(store, 2)
     event(store, old, "Viewed", T0 - timedelta(days=1))
     join_segment(store, "gold", [old], T0 - timedelta(days=1))
     event(store, new, "Viewed", T0 + timedelta(minutes=1))
     join_segment(store, "gold", [new], T0 + timedelta(minutes=1))
     run_once(store, now=T0 + timedelta(minutes=2))
-    assert sorted(r.customer_id for r in runs(store)) == [new, new]
+    entered = {(r.scenario_id, r.customer_id) for r in runs(store)}
+    assert entered == {(viewed, new), (gold, old), (gold, new), (only_new, new)}
+    run_once(store, now=T0 + timedelta(minutes=3))  # those already in the segment enter once
+    assert len(runs(store)) == 4 and len(deliveries(store)) == 4

@@ -27,6 +27,7 @@ from kizuna.scenarios.engine.intake import IntakeResult, read_events, read_segme
 from kizuna.scenarios.engine.state import LoadedScenario, RunReport, load_active, save_runs
 from kizuna.scenarios.engine.stepping import advance
 from kizuna.scenarios.engine.timers import fire_schedule, scan_dates
+from kizuna.scenarios.engine.upkeep import enter_existing, rebuild_stale
 from kizuna.segments.membership import refresh
 from kizuna.store.engine import Store
 from kizuna.store.types import utcnow
@@ -129,6 +130,10 @@ def _pass(
         customers |= result.customer_ids
         if not result.more:
             break
+    if refresh:
+        every = timedelta(minutes=settings.engine_segment_rebuild_minutes)
+        definitions = [s.definition for s in scenarios.values()]
+        rebuild_stale(store, sessions, definitions, now=clock(), every=every)
     if refresh and customers:
         _refresh_segments(store, customers, clock())
 
@@ -137,9 +142,17 @@ def _pass(
 
     while _transaction(sessions, entries).more:
         pass
+    for scenario in scenarios.values():
+        _transaction(sessions, partial(_existing, scenario, clock, report))
     _timers(sessions, scenarios, clock, report)
     _due(sessions, scenarios, clock, batch, max_due_batches, report)
     return report
+
+
+def _existing(scenario: LoadedScenario, clock: _Clock, report: RunReport, session: Session) -> None:
+    part = RunReport()
+    enter_existing(session, scenario, now=clock(), report=part)
+    report.add(part)
 
 
 def _refresh_segments(store: Store, customer_ids: set[int], now: datetime) -> None:
