@@ -152,3 +152,42 @@ def test_batch_consent_answers_as_may_does(store: Store) -> None:
         one_by_one = {c for c in people if may(session, c, Purpose.EMAIL, at=T0)}
     assert batch == one_by_one == {granted}
     assert never not in batch
+
+
+def test_a_goal_named_like_the_trigger_waits_for_the_next_such_event(store: Store) -> None:
+    # Every order starts a flyer run whose goal is the next order: the order that started it is not the goal.
+    flow = {
+        "name": "next-order",
+        "trigger": {"event": "Order Completed"},
+        "goal": {"event": "Order Completed"},
+        "steps": [{"wait": "1d"}, MAIL],
+    }
+    scenario(store, flow)
+    a, b = customers(store, 2)
+    for cid in (a, b):
+        event(store, cid, "Order Completed", T0)
+    run_once(store, now=T0)
+    assert {r.status for r in runs(store)} == {"waiting"}
+    event(store, b, "Order Completed", T0 + timedelta(hours=3))  # b orders again: b's first run is done
+    run_once(store, now=T0 + timedelta(hours=3))
+    run_once(store, now=T0 + timedelta(days=1, hours=1))
+    first_runs = {r.customer_id: r for r in runs(store) if r.entered_at == T0}
+    assert (first_runs[a].status, first_runs[b].exit_reason) == ("done", "goal")
+    assert a in {d.customer_id for d in deliveries(store)}
+
+
+def test_unless_named_like_the_trigger_needs_a_second_event(store: Store) -> None:
+    flow = {
+        "name": "single-view",
+        "trigger": {"event": "Viewed", "unless": {"event": "Viewed", "within": "1h"}},
+        "reentry": "never",
+        "steps": [MAIL],
+    }
+    scenario(store, flow)
+    a, b = customers(store, 2)
+    for cid in (a, b):
+        event(store, cid, "Viewed", T0)
+    event(store, b, "Viewed", T0 + timedelta(minutes=10))
+    run_once(store, now=T0 + timedelta(minutes=10))
+    run_once(store, now=T0 + timedelta(hours=2))
+    assert [d.customer_id for d in deliveries(store)] == [a]

@@ -69,7 +69,7 @@ def exit_on_goal(p: Pass, scenario: LoadedScenario, runs: list[RunState]) -> lis
     found = events_of(p.session, [r.customer_id for r in runs], goal.event, goal.where, start)
     keep = []
     for run in runs:
-        if happened(found, run.customer_id, _since(run), None):
+        if happened(found, run.customer_id, _since(run), None, besides=run.trigger_event()):
             run.finish(EXITED, p.now, "goal")
             p.report.exited += 1
         else:

@@ -204,7 +204,10 @@ def _wake_or_cancel(
             since = datetime.fromisoformat(run.since())
             end = since + trigger.unless.within
             if any(
-                since <= e.occurred_at <= end and matches(e.properties, trigger.unless.where) for e in mine
+                since <= e.occurred_at <= end
+                and str(e.id) != run.trigger_event()  # the trigger is not its own "unless"
+                and matches(e.properties, trigger.unless.where)
+                for e in mine
             ):
                 run.finish(EXITED, now, "unless")
                 report.exited += 1
@@ -233,14 +236,14 @@ def _goals(
     report: RunReport,
 ) -> None:
     """End (reason ``goal``) the runs in progress whose customer reached the scenario's goal."""
-    reached: dict[int, dict[int, list[datetime]]] = {}
+    reached: dict[int, dict[int, list[tuple[datetime, int]]]] = {}
     for s in scenarios.values():
         goal = s.definition.goal
         if goal is None:
             continue
         for e in events:
             if e.name == goal.event and matches(e.properties, goal.where):
-                reached.setdefault(s.id, {}).setdefault(e.customer_id, []).append(e.occurred_at)
+                reached.setdefault(s.id, {}).setdefault(e.customer_id, []).append((e.occurred_at, e.id))
     if not reached:
         return
     customers = {c for per in reached.values() for c in per}
@@ -248,7 +251,9 @@ def _goals(
     for run in _waiting_runs(session, sorted(reached), customers, None):
         times = reached[run.scenario_id].get(run.customer_id, [])
         since = datetime.fromisoformat(run.since())
-        if any(t >= since for t in times):
+        # The event that started the run is not its goal, even when goal and trigger share a name (every
+        # order → a flyer, goal: the next order).
+        if any(t > since or (t == since and str(event_id) != run.trigger_event()) for t, event_id in times):
             run.finish(EXITED, now, "goal")
             report.exited += 1
             changed.append(run)

@@ -75,23 +75,33 @@ def events_of(
     where: Mapping[str, Any],
     start: datetime,
     end: datetime | None = None,
-) -> dict[int, list[datetime]]:
-    """Per customer, when events called ``name`` matching ``where`` occurred in [``start``, ``end``]."""
-    found: dict[int, list[datetime]] = {}
+) -> dict[int, list[tuple[datetime, int]]]:
+    """Per customer, when events called ``name`` matching ``where`` occurred in [``start``, ``end``], with
+    each event's id."""
+    found: dict[int, list[tuple[datetime, int]]] = {}
     for these in among(session, Event.customer_id, customer_ids):
-        query = select(Event.customer_id, Event.occurred_at, Event.properties).where(
+        query = select(Event.customer_id, Event.occurred_at, Event.id, Event.properties).where(
             these, Event.name == name, Event.occurred_at >= start
         )
         if end is not None:
             query = query.where(Event.occurred_at <= end)
-        for cid, occurred_at, properties in session.execute(query):
+        for cid, occurred_at, event_id, properties in session.execute(query):
             if matches(properties, where):
-                found.setdefault(cid, []).append(occurred_at)
+                found.setdefault(cid, []).append((occurred_at, event_id))
     return found
 
 
 def happened(
-    found: Mapping[int, list[datetime]], customer_id: int, start: datetime, end: datetime | None
+    found: Mapping[int, list[tuple[datetime, int]]],
+    customer_id: int,
+    start: datetime,
+    end: datetime | None,
+    *,
+    besides: str | None = None,
 ) -> bool:
-    """Whether one of the customer's events in ``found`` lies in [``start``, ``end``]."""
-    return any(start <= t and (end is None or t <= end) for t in found.get(customer_id, ()))
+    """Whether one of the customer's events in ``found`` lies in [``start``, ``end``], other than the event
+    whose id is ``besides`` (the one that started the run: a trigger is never its own goal or ``unless``)."""
+    return any(
+        start <= t and (end is None or t <= end) and str(event_id) != besides
+        for t, event_id in found.get(customer_id, ())
+    )

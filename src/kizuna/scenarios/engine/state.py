@@ -99,6 +99,11 @@ class RunState:
         """When the run's trigger happened (ISO): goal and ``unless`` events count from here."""
         return str(self.context.get("since") or self.entered_at.isoformat())
 
+    def trigger_event(self) -> str | None:
+        """The id of the event that started the run (event triggers), as text; it is never its own goal."""
+        event = self.context.get("event")
+        return None if event is None else str(event)
+
 
 _COLUMNS = [f.name for f in fields(RunState) if f.name != "moving"]
 #: The columns a :class:`RunState` is built from, in its fields' order.

@@ -93,7 +93,9 @@ def _wake(p: Pass, scenarios: dict[int, LoadedScenario], runs: list[RunState]) -
                 since = datetime.fromisoformat(run.since())
                 run.context.pop("phase")
                 run.waiting_for = None
-                if happened(found, run.customer_id, since, since + unless.within):
+                if happened(
+                    found, run.customer_id, since, since + unless.within, besides=run.trigger_event()
+                ):
                     run.finish(EXITED, p.now, "unless")
                     p.report.exited += 1
             continue
