@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from kizuna.errors import ConfigError, NotFoundError
 from kizuna.segments.conditions import AttributeCondition, ConsentCondition, condition_to_data
@@ -19,7 +19,9 @@ from kizuna.segments.registry import (
     save_segments,
 )
 from kizuna.store import Store
-from kizuna.store.automation import Segment
+from kizuna.store.automation import Segment, SegmentMember
+from kizuna.store.tables import Customer
+from kizuna.store.types import utcnow
 
 FILE = """\
 segments:
@@ -122,7 +124,13 @@ def test_remove(store: Store) -> None:
     save_segments(store, definitions_from_text(FILE, "f"))
     with pytest.raises(ConfigError, match="'lapsed' is used by lapsed-tokyo"):
         remove_segment(store, "lapsed")
+    with store.session() as s, s.begin():
+        [customer_id] = s.scalars(insert(Customer).values(external_id="c-1").returning(Customer.id)).all()
+        for segment_id in s.scalars(select(Segment.id)):
+            s.add(SegmentMember(segment_id=segment_id, customer_id=customer_id, entered_at=utcnow()))
     remove_segment(store, "lapsed-tokyo")
+    with store.session() as s:  # its membership history goes with it, the others' stays
+        assert s.scalar(select(func.count()).select_from(SegmentMember)) == 2
     remove_segment(store, "lapsed")
     assert [s.name for s in list_segments(store)] == ["young-tokyo"]
     with pytest.raises(NotFoundError):

@@ -19,3 +19,10 @@ def test_every_customer_foreign_key_is_found_with_its_unique_keys() -> None:
     assert refs["coupon_redemptions"].unique_keys == (("coupon_id", "customer_id", "redeemed_at"),)
     assert refs["identities"].unique_keys == ()
     assert all(ref.column.name == "customer_id" for ref in refs.values())
+
+
+def test_a_customer_id_without_a_foreign_key_counts_when_marked() -> None:
+    refs = {ref.name: ref for ref in customer_references()}
+    members = refs["segment_members"]  # written in bulk by rebuilds, so no foreign key
+    assert not members.column.foreign_keys
+    assert refs["scenario_runs"].unique_keys == (("scenario_id", "customer_id", "occurrence"),)

@@ -39,7 +39,7 @@ from kizuna.segments.conditions import (
     parse_condition,
     segment_references,
 )
-from kizuna.store.automation import Segment
+from kizuna.store.automation import Segment, SegmentMember
 from kizuna.store.engine import Store
 from kizuna.store.types import utcnow
 
@@ -254,4 +254,6 @@ def remove_segment(store: Store, name: str) -> None:
         users = sorted(n for n, c in conditions.items() if n != name and name in segment_references(c))
         if users:
             raise ConfigError(f"segment {name!r} is used by {', '.join(users)}: change or remove those first")
-        session.execute(delete(Segment).where(Segment.name == name))
+        segment_id = session.scalars(select(Segment.id).where(Segment.name == name)).one()
+        session.execute(delete(SegmentMember).where(SegmentMember.segment_id == segment_id))
+        session.execute(delete(Segment).where(Segment.id == segment_id))

@@ -1,7 +1,8 @@
 """Which columns point at a customer: the one list that merging, export and deletion all walk.
 
-Found from the tables' foreign keys rather than written out by hand, so a table added later with a
-``customers.id`` foreign key is merged, exported and deleted with the rest without anyone remembering to.
+Found from the tables' foreign keys (and columns marked :data:`CUSTOMER_REFERENCE`) rather than written out by
+hand, so a table added later with a ``customers.id`` foreign key is merged, exported and deleted with the rest
+without anyone remembering to.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import Column, CursorResult, Executable, Table, UniqueConstraint
 from sqlalchemy.orm import Session
 
 from kizuna.store.tables import Base, Customer, table_of
+from kizuna.store.types import CUSTOMER_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def customer_references() -> list[CustomerReference]:
     found: list[CustomerReference] = []
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
-            if any(fk.column is target for fk in column.foreign_keys):
+            if column.info.get(CUSTOMER_REFERENCE) or any(fk.column is target for fk in column.foreign_keys):
                 keys = tuple(
                     tuple(c.name for c in constraint.columns)
                     for constraint in table.constraints

@@ -19,6 +19,12 @@ JSONDict = JSON().with_variant(JSONB(), "postgresql")
 Money = Numeric(14, 2, asdecimal=False)
 
 
+#: ``Column.info`` key marking a customer id column without a foreign key (a large table written in bulk,
+#: where checking each row's key would cost more than the write): :mod:`kizuna.store.references` lists it,
+#: so it is merged, exported and deleted with the rest all the same.
+CUSTOMER_REFERENCE = "customer_reference"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp.
 

@@ -77,18 +77,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("entered_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("left_at", kizuna.store.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_segment_members_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["segment_id"],
-            ["segments.id"],
-            name=op.f("fk_segment_members_segment_id_segments"),
-            ondelete="CASCADE",
-        ),
+        # No foreign keys here: rebuilds write hundreds of thousands of rows at once (see SegmentMember).
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segment_members")),
     )
     with op.batch_alter_table("segment_members", schema=None) as batch_op:
