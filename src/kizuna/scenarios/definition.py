@@ -27,321 +27,97 @@ through a wait, so a scenario can never spin.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from kizuna.errors import ConfigError
-from kizuna.privacy.consent import Purpose
 from kizuna.scenarios.durations import Duration, TimeOfDay
-from kizuna.segments.conditions import Condition, Scalar, describe_errors
+from kizuna.scenarios.steps import (
+    STEP_KINDS,
+    Arm,
+    BranchSpec,
+    BranchStep,
+    CouponSpec,
+    CouponStep,
+    ExitStep,
+    Recommend,
+    SendSpec,
+    SendStep,
+    SetAttributeSpec,
+    SetAttributeStep,
+    SplitStep,
+    Step,
+    TagStep,
+    WaitSpec,
+    WaitStep,
+)
+from kizuna.scenarios.triggers import (
+    CHANNEL_PURPOSE,
+    NAME_PATTERN,
+    TRIGGER_KINDS,
+    Channel,
+    DateSpec,
+    DateTrigger,
+    EventTrigger,
+    ScheduleSpec,
+    ScheduleTrigger,
+    SegmentTrigger,
+    Strict,
+    Trigger,
+    Unless,
+)
+from kizuna.segments.conditions import Scalar, describe_errors
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,99}$"
-Channel = Literal["direct_mail", "email", "ads", "web", "webhook"]
-
-#: The consent purpose each channel needs at the point of use (``None``: the operator's own systems).
-CHANNEL_PURPOSE: dict[str, Purpose | None] = {
-    "direct_mail": Purpose.DIRECT_MAIL,
-    "email": Purpose.EMAIL,
-    "ads": Purpose.ADS,
-    "web": Purpose.PERSONALISATION,
-    "webhook": None,
-}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _one_key(kinds: tuple[str, ...]) -> Any:
-    def kind_of(value: Any) -> str | None:
-        if isinstance(value, dict):
-            found = [key for key in kinds if key in value]
-            return found[0] if len(found) == 1 else None
-        return getattr(value, "kind", None)
-
-    return kind_of
-
-
-# --- triggers --------------------------------------------------------------------------------------------
-
-
-class Unless(_Strict):
-    """Enter only if this event does not follow the trigger within ``within``."""
-
-    event: str = Field(min_length=1, max_length=200)
-    within: Duration
-    where: dict[str, Scalar] = Field(default_factory=dict)
-
-
-class EventTrigger(_Strict):
-    """A customer's event (``Product Viewed``, ``Order Completed`` ...), narrowed by properties (equality)."""
-
-    kind: Literal["event"] = Field(default="event", exclude=True)
-    event: str = Field(min_length=1, max_length=200)
-    where: dict[str, Scalar] = Field(default_factory=dict)
-    unless: Unless | None = None
-
-
-class SegmentTrigger(_Strict):
-    """Entering a segment (by name). ``existing`` (default): those already in it when the scenario starts
-    enter too; ``existing: false``: only those who enter from then on."""
-
-    kind: Literal["segment"] = Field(default="segment", exclude=True)
-    segment: str = Field(min_length=1, max_length=100)
-    existing: bool = True
-
-
-DateSource = Literal["birthday", "first_order", "last_order", "expected_reorder"]
-
-
-class DateSpec(_Strict):
-    """A date per customer: the birthday (every year), the first or last order, or ``expected_reorder``
-    (the last order plus the customer's own median gap between orders); ``offset_days`` before (negative)
-    or after it, at ``at`` in the customer's timezone."""
-
-    source: DateSource
-    offset_days: int = Field(default=0, ge=-365, le=3_650)
-    at: TimeOfDay = time(10, 0)
-
-
-class DateTrigger(_Strict):
-    """A date attribute comes round."""
-
-    kind: Literal["date"] = Field(default="date", exclude=True)
-    date: DateSpec
-
-
-class ScheduleSpec(_Strict):
-    """Every ``every`` (at least an hour), at ``at`` (the store's default timezone), everyone in ``segment``
-    (or every customer)."""
-
-    every: Duration
-    at: TimeOfDay | None = None
-    segment: str | None = Field(default=None, min_length=1, max_length=100)
-
-    @model_validator(mode="after")
-    def _not_too_often(self) -> ScheduleSpec:
-        if self.every < timedelta(hours=1):
-            raise ValueError("a schedule runs at most once an hour (every: 1h or more)")
-        return self
-
-
-class ScheduleTrigger(_Strict):
-    """A schedule: a regular newsletter, a monthly sale."""
-
-    kind: Literal["schedule"] = Field(default="schedule", exclude=True)
-    schedule: ScheduleSpec
-
-
-TRIGGER_KINDS = ("event", "segment", "date", "schedule")
-
-Trigger = Annotated[
-    Annotated[EventTrigger, Tag("event")]
-    | Annotated[SegmentTrigger, Tag("segment")]
-    | Annotated[DateTrigger, Tag("date")]
-    | Annotated[ScheduleTrigger, Tag("schedule")],
-    Discriminator(
-        _one_key(TRIGGER_KINDS),
-        custom_error_type="trigger_kind",
-        custom_error_message="expected a trigger with exactly one of: " + ", ".join(TRIGGER_KINDS),
-    ),
+__all__ = [
+    "CHANNEL_PURPOSE",
+    "NAME_PATTERN",
+    "STEP_KINDS",
+    "TRIGGER_KINDS",
+    "Arm",
+    "BranchSpec",
+    "BranchStep",
+    "Channel",
+    "CouponSpec",
+    "CouponStep",
+    "DateSpec",
+    "DateTrigger",
+    "EventTrigger",
+    "ExitStep",
+    "FrequencyCap",
+    "Goal",
+    "QuietHours",
+    "Recommend",
+    "Reentry",
+    "ReentryAfter",
+    "ScenarioDefinition",
+    "ScheduleSpec",
+    "ScheduleTrigger",
+    "SegmentTrigger",
+    "SendSpec",
+    "SendStep",
+    "SetAttributeSpec",
+    "SetAttributeStep",
+    "SplitStep",
+    "Step",
+    "TagStep",
+    "Trigger",
+    "Unless",
+    "WaitSpec",
+    "WaitStep",
+    "parse_scenario",
+    "scenario_to_data",
 ]
 
-# --- steps -----------------------------------------------------------------------------------------------
 
-
-class _Step(_Strict):
-    id: str | None = Field(default=None, pattern=NAME_PATTERN)
-    next: str | None = Field(default=None, pattern=NAME_PATTERN)
-
-
-def _wait_shorthand(value: Any) -> Any:
-    return value if isinstance(value, dict) else {"for": value}
-
-
-class WaitSpec(_Strict):
-    """Wait ``for`` a duration, ``until_time`` (a time of day in the customer's timezone), or ``until_event``
-    (with ``timeout``; ``on_event`` / ``on_timeout`` name where to go next)."""
-
-    for_: Duration | None = Field(default=None, alias="for")
-    until_time: TimeOfDay | None = None
-    until_event: str | None = Field(default=None, min_length=1, max_length=200)
-    where: dict[str, Scalar] = Field(default_factory=dict)
-    timeout: Duration | None = None
-    on_event: str | None = Field(default=None, pattern=NAME_PATTERN)
-    on_timeout: str | None = Field(default=None, pattern=NAME_PATTERN)
-
-    @model_validator(mode="after")
-    def _one_way(self) -> WaitSpec:
-        ways = [w for w in (self.for_, self.until_time, self.until_event) if w is not None]
-        if len(ways) != 1:
-            raise ValueError("give exactly one of for (a duration), until_time (HH:MM) or until_event")
-        if self.until_event is None and (self.timeout or self.on_event or self.on_timeout or self.where):
-            raise ValueError("timeout, where, on_event and on_timeout belong to until_event")
-        if self.until_event is not None and self.timeout is None:
-            raise ValueError("until_event needs a timeout (e.g. timeout: 3d)")
-        return self
-
-
-class WaitStep(_Step):
-    kind: Literal["wait"] = Field(default="wait", exclude=True)
-    wait: Annotated[WaitSpec, BeforeValidator(_wait_shorthand)]
-
-
-class BranchSpec(_Strict):
-    """Go to ``then`` when the condition holds for the customer now, else to ``else`` (default: the next
-    step)."""
-
-    if_: Condition = Field(alias="if")
-    then: str = Field(pattern=NAME_PATTERN)
-    else_: str | None = Field(default=None, alias="else", pattern=NAME_PATTERN)
-
-
-class BranchStep(_Step):
-    kind: Literal["branch"] = Field(default="branch", exclude=True)
-    branch: BranchSpec
-
-
-class Arm(_Strict):
-    """One arm of a random split: its name, relative weight and where it goes (default: the next step)."""
-
-    arm: str = Field(min_length=1, max_length=64)
-    weight: float = Field(gt=0)
-    next: str | None = Field(default=None, pattern=NAME_PATTERN)
-
-
-class SplitStep(_Step):
-    """A random split for A/B tests, stable per customer; the arm is recorded on the run and its
-    deliveries."""
-
-    kind: Literal["split"] = Field(default="split", exclude=True)
-    split: list[Arm] = Field(min_length=2)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> SplitStep:
-        names = [a.arm for a in self.split]
-        if len(set(names)) != len(names):
-            raise ValueError("split arms need distinct names")
-        return self
-
-
-class Recommend(_Strict):
-    """Recommendations to put in the message: a trained algorithm, how many, and optionally products
-    similar to the one in the trigger event."""
-
-    algorithm: str = Field(default="blend", min_length=1, max_length=64)
-    n: int = Field(default=3, ge=1, le=50)
-    similar_to_trigger: bool = False
-
-
-class SendSpec(_Strict):
-    """Deliver through a channel: a template, recommendations, the run's coupon; ``audience`` for ads,
-    ``slot`` for web content."""
-
-    channel: Channel
-    template: str | None = Field(default=None, min_length=1, max_length=200)
-    recommend: Recommend | None = None
-    audience: str | None = Field(default=None, min_length=1, max_length=100)
-    slot: str | None = Field(default=None, min_length=1, max_length=100)
-
-    @model_validator(mode="after")
-    def _what(self) -> SendSpec:
-        if self.channel == "ads" and self.audience is None:
-            raise ValueError("the ads channel needs an audience name")
-        if self.channel == "web" and self.slot is None:
-            raise ValueError("the web channel needs a slot name")
-        if self.channel in ("direct_mail", "email", "webhook") and self.template is None:
-            raise ValueError(f"the {self.channel} channel needs a template")
-        return self
-
-
-class SendStep(_Step):
-    kind: Literal["send"] = Field(default="send", exclude=True)
-    send: SendSpec
-
-
-class CouponSpec(_Strict):
-    """Issue a unique coupon code for the customer (``PREFIX-XXXXXXXX``), valid for ``valid``; later sends in
-    the run carry it."""
-
-    prefix: str = Field(default="KZ", pattern=r"^[A-Z0-9]{1,12}$")
-    description: str | None = Field(default=None, max_length=500)
-    valid: Duration = timedelta(days=30)
-    products: list[str] = Field(default_factory=list)
-
-
-class CouponStep(_Step):
-    kind: Literal["coupon"] = Field(default="coupon", exclude=True)
-    coupon: CouponSpec
-
-
-class SetAttributeSpec(_Strict):
-    """Set a key of the customer's attributes."""
-
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    value: Scalar | None
-
-
-class SetAttributeStep(_Step):
-    kind: Literal["set_attribute"] = Field(default="set_attribute", exclude=True)
-    set_attribute: SetAttributeSpec
-
-
-class TagStep(_Step):
-    """Add a tag to the customer's ``tags`` attribute (a list)."""
-
-    kind: Literal["tag"] = Field(default="tag", exclude=True)
-    tag: str = Field(min_length=1, max_length=100)
-
-
-class ExitStep(_Step):
-    """Leave the scenario, with a reason recorded on the run."""
-
-    kind: Literal["exit"] = Field(default="exit", exclude=True)
-    exit: str = Field(default="exit", min_length=1, max_length=64)
-
-
-STEP_KINDS = ("wait", "branch", "split", "send", "coupon", "set_attribute", "tag", "exit")
-
-Step = Annotated[
-    Annotated[WaitStep, Tag("wait")]
-    | Annotated[BranchStep, Tag("branch")]
-    | Annotated[SplitStep, Tag("split")]
-    | Annotated[SendStep, Tag("send")]
-    | Annotated[CouponStep, Tag("coupon")]
-    | Annotated[SetAttributeStep, Tag("set_attribute")]
-    | Annotated[TagStep, Tag("tag")]
-    | Annotated[ExitStep, Tag("exit")],
-    Discriminator(
-        _one_key(STEP_KINDS),
-        custom_error_type="step_kind",
-        custom_error_message="expected a step with exactly one of: " + ", ".join(STEP_KINDS),
-    ),
-]
-
-# --- policies --------------------------------------------------------------------------------------------
-
-
-class Goal(_Strict):
+class Goal(Strict):
     """The customer leaves the scenario (reason ``goal``) as soon as this event arrives."""
 
     event: str = Field(min_length=1, max_length=200)
     where: dict[str, Scalar] = Field(default_factory=dict)
 
 
-class ReentryAfter(_Strict):
+class ReentryAfter(Strict):
     """Enter again only once ``after`` has passed since the last entry (and no run is in progress)."""
 
     after: Duration
@@ -350,7 +126,7 @@ class ReentryAfter(_Strict):
 Reentry = Literal["never", "after_exit"] | ReentryAfter
 
 
-class FrequencyCap(_Strict):
+class FrequencyCap(Strict):
     """At most ``max`` deliveries through ``channel`` per ``per``, counting every scenario's deliveries."""
 
     channel: Channel
@@ -358,7 +134,7 @@ class FrequencyCap(_Strict):
     per: Duration
 
 
-class QuietHours(_Strict):
+class QuietHours(Strict):
     """No sends between ``start`` and ``end`` in the customer's timezone; a send falling inside waits for
     ``end``. ``start`` after ``end`` spans midnight."""
 
@@ -366,7 +142,7 @@ class QuietHours(_Strict):
     end: TimeOfDay
 
 
-class ScenarioDefinition(_Strict):
+class ScenarioDefinition(Strict):
     """A whole scenario, validated: unique step ids, every reference to a step exists, every loop waits."""
 
     name: str = Field(pattern=NAME_PATTERN)
