@@ -21,7 +21,13 @@ from kizuna.privacy.consent import Purpose
 from kizuna.scenarios.definition import CHANNEL_PURPOSE, CouponSpec, SendSpec
 from kizuna.scenarios.engine.batching import among, insert_new
 from kizuna.scenarios.engine.localtime import quiet_until, zone
-from kizuna.scenarios.engine.policies import consented, events_of, happened, recent_deliveries
+from kizuna.scenarios.engine.policies import (
+    consented,
+    events_of,
+    happened,
+    hold_customers,
+    recent_deliveries,
+)
 from kizuna.scenarios.engine.recommendations import recommend_batch
 from kizuna.scenarios.engine.state import EXITED, LoadedScenario, RunReport, RunState
 from kizuna.store.automation import Delivery
@@ -97,11 +103,10 @@ def send(p: Pass, scenario: LoadedScenario, step_id: str, spec: SendSpec, runs: 
     cids = [r.customer_id for r in ready]
     purpose = CHANNEL_PURPOSE[spec.channel]
     allowed = set(cids) if purpose is None else consented(p.session, cids, Purpose(purpose), p.now)
-    caps = [
-        (c.max, recent_deliveries(p.session, cids, spec.channel, p.now - c.per))
-        for c in definition.frequency_caps
-        if c.channel == spec.channel
-    ]
+    applicable = [c for c in definition.frequency_caps if c.channel == spec.channel]
+    if applicable:
+        hold_customers(p.session, cids)  # another worker sending to them now counts after us
+    caps = [(c.max, recent_deliveries(p.session, cids, spec.channel, p.now - c.per)) for c in applicable]
     verdicts: dict[int, str | None] = {}
     for run in ready:
         cid = run.customer_id

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from kizuna.privacy.consent import Purpose, Status, default_allows
 from kizuna.scenarios.engine.batching import among
 from kizuna.store.automation import Delivery
-from kizuna.store.tables import Consent, Event
+from kizuna.store.bulk import chunked
+from kizuna.store.tables import Consent, Customer, Event
 
 #: Delivery statuses that count towards a frequency cap: written to go out, or gone out.
 COUNTED = ("pending", "sent")
@@ -40,6 +41,18 @@ def consented(session: Session, customer_ids: Iterable[int], purpose: Purpose, n
         latest.update(dict(rows.tuples().all()))
     default = default_allows(purpose)
     return {cid for cid in wanted if (latest[cid] == Status.GRANTED.value if cid in latest else default)}
+
+
+def hold_customers(session: Session, customer_ids: Iterable[int]) -> None:
+    """Lock the customers' rows until the transaction ends, in id order, so that two workers counting the
+    same customer's deliveries against a frequency cap take turns: the second counts after the first has
+    committed. PostgreSQL only (``FOR NO KEY UPDATE``, which leaves foreign-key checks free); SQLite has
+    one writer at a time anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for chunk in chunked(sorted(set(customer_ids)), 5_000):
+        locked = select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
+        session.execute(locked.with_for_update(key_share=True)).all()
 
 
 def recent_deliveries(
