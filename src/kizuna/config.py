@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ConsentDefault = Literal["opt-in", "opt-out"]
@@ -28,6 +28,11 @@ CONSENT_DEFAULTS: dict[str, ConsentDefault] = {
     "ads": "opt-in",
     "third_party": "opt-in",
 }
+
+
+def _check_http_url(url: str, name: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{name} must be an http:// or https:// URL, got {url!r}")
 
 
 def _default_data_dir() -> Path:
@@ -129,6 +134,81 @@ class Settings(BaseSettings):
         description="How long the engine waits for a missing event id (a transaction that may still "
         "commit) before reading past it for good; events after the gap are acted on at once anyway.",
     )
+
+    delivery_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Deliveries `kizuna deliver` claims from the outbox per channel and pass.",
+    )
+    delivery_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="Seconds `kizuna deliver` waits between passes when the outbox has nothing due.",
+    )
+    delivery_lease_seconds: float = Field(
+        default=300,
+        ge=1,
+        le=86_400,
+        description="How long a claimed delivery stays `sending`: a dispatcher that stopped mid-send leaves "
+        "it to be sent again after this time. Keep it above a batch's sending time.",
+    )
+    delivery_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Attempts at sending one delivery before it is marked failed with the last error.",
+    )
+    delivery_backoff_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=86_400,
+        description="Wait after the first failed attempt that may succeed later; doubled after each further "
+        "one, up to delivery_backoff_max_seconds.",
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=6 * 3_600,
+        gt=0,
+        le=7 * 86_400,
+        description="Longest wait between two attempts at one delivery.",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Where the webhook channel POSTs deliveries (http:// or https://), unless "
+        "webhook_urls names a URL for the delivery's template.",
+    )
+    webhook_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-template webhook URLs, JSON: {"line-welcome": "https://hooks.example.jp/line"}; '
+        "templates not named go to webhook_url.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret (16 characters or more) under which webhook bodies are signed "
+        "(HMAC-SHA256, header X-Kizuna-Signature).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds the webhook channel waits for a receiver (connecting and answering); a "
+        "timeout is retried later.",
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_http_url(value, "webhook_url")
+        return value
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for template, url in value.items():
+            _check_http_url(url, f"webhook_urls[{template!r}]")
+        return value
 
     @field_validator("consent_defaults", mode="before")
     @classmethod

@@ -30,9 +30,11 @@ def main() -> None:
 
 
 def _register() -> None:
+    from kizuna.cli.audiences import audiences
     from kizuna.cli.customers import customer
     from kizuna.cli.datasets import register_datasets
     from kizuna.cli.db import db
+    from kizuna.cli.deliver import deliver_command
     from kizuna.cli.demo import demo_data
     from kizuna.cli.imports import import_group
     from kizuna.cli.keys import keys
@@ -54,10 +56,12 @@ def _register() -> None:
     main.add_command(rules)
     main.add_command(segments)
     main.add_command(run_command)
+    main.add_command(deliver_command)
     main.add_command(keys)
     main.add_command(serve)
     main.add_command(privacy)
     main.add_command(scenarios)
+    main.add_command(audiences)
     register_datasets(import_group)
 
 
