@@ -149,7 +149,7 @@ def test_list_pause_resume_and_remove(store: Store, db_url: str, tmp_path: Path)
     assert cells[:3] == ["hello", "active", "1"] and cells[-2:] == ["2", "3"]  # in progress, deliveries
 
     code, out = _run("show", "hello", "--db", db_url)
-    assert "mail    send email template hello  (3 delivered)" in out
+    assert "mail    send email template hello  (3 deliveries)" in out
     assert "step-2  wait 2d  (2 waiting)" in out
     assert "■ finished: goal 1" in out
 

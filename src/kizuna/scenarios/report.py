@@ -161,7 +161,7 @@ def diagram(definition: ScenarioDefinition, stats: ScenarioStats | None = None) 
         if stats.waiting[step_id]:
             counts.append(f"{stats.waiting[step_id]} waiting")
         if stats.deliveries[step_id]:
-            counts.append(f"{stats.deliveries[step_id]} delivered")
+            counts.append(f"{stats.deliveries[step_id]} deliveries")
         line = f"│ {step_id.ljust(width)}  {describe_step(step)}"
         route = jumps(definition, step_id)
         if route:
