@@ -195,12 +195,59 @@ class Settings(BaseSettings):
         description="Seconds the webhook channel waits for a receiver (connecting and answering); a "
         "timeout is retried later.",
     )
+    email_smtp_host: str | None = Field(
+        default=None, description="SMTP server the email channel sends through (a relay or provider)."
+    )
+    email_smtp_port: int = Field(
+        default=587, ge=1, le=65_535, description="SMTP port: 587 for starttls, 465 for tls, 25 for none."
+    )
+    email_smtp_username: str | None = Field(
+        default=None, description="SMTP login name; no authentication when unset."
+    )
+    email_smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    email_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="SMTP transport security: none (plain), starttls (upgrade after connecting) or tls "
+        "(TLS from the start, SMTPS).",
+    )
+    email_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="Seconds the email channel waits for the SMTP server."
+    )
+    email_from: str | None = Field(
+        default=None, description='Sender of every email, e.g. "Shop <news@shop.example.jp>".'
+    )
+    email_per_minute: int | None = Field(
+        default=None,
+        gt=0,
+        description="Most emails the channel sends per minute (it waits between sends); unset: no limit.",
+    )
+    email_templates_dir: Path | None = Field(
+        default=None,
+        description="Folder of email templates (<name>.txt and <name>.html, Jinja2); unset: the "
+        "templates shipped with kizuna.",
+    )
+    email_public_base_url: str | None = Field(
+        default=None,
+        description="Public base URL of kizuna's API (https://...), for the unsubscribe links in emails.",
+    )
+    email_unsubscribe_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret (16 characters or more) under which unsubscribe tokens in emails are signed.",
+    )
 
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
         if value is not None:
             _check_http_url(value, "webhook_url")
+        return value
+
+    @field_validator("email_public_base_url")
+    @classmethod
+    def _email_public_base_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_http_url(value, "email_public_base_url")
+            return value.rstrip("/")
         return value
 
     @field_validator("webhook_urls")

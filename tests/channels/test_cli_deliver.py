@@ -50,12 +50,25 @@ def test_deliver_once_sends_and_summarises(
     assert len(receiver.requests) == 4
 
 
-def test_deliver_says_what_to_set_when_the_webhook_is_not_configured(db_url: str) -> None:
+def test_deliver_says_what_to_set_when_no_channel_is_configured(db_url: str) -> None:
     result = CliRunner().invoke(cli, ["deliver", "--once", "--db", db_url])
     assert result.exit_code == 2
-    assert "KIZUNA_WEBHOOK_SECRET" in result.output
+    assert "no channel can send" in result.output
+    assert "KIZUNA_WEBHOOK_SECRET" in result.output and "KIZUNA_EMAIL_SMTP_HOST" in result.output
+    named = CliRunner().invoke(cli, ["deliver", "--channel", "webhook", "--once", "--db", db_url])
+    assert named.exit_code == 2 and "KIZUNA_WEBHOOK_SECRET" in named.output
 
 
 def test_deliver_refuses_unknown_channels(db_url: str) -> None:
     result = CliRunner().invoke(cli, ["deliver", "--channel", "fax", "--once", "--db", db_url])
     assert result.exit_code == 2 and "fax" in result.output
+
+
+def test_deliver_without_a_channel_sends_through_the_configured_ones(
+    db_url: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _configure(monkeypatch, webhook_url=receiver.url(), webhook_secret="x" * 20)
+    result = CliRunner().invoke(cli, ["deliver", "--once", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "skipped: the email channel is not configured" in result.output
+    assert "sent 0, failed 0" in result.output

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kizuna.channels.base import Channel
+from kizuna.channels.email import EmailChannel
 from kizuna.channels.webhook import WebhookChannel
 from kizuna.config import Settings, get_settings
 from kizuna.errors import ConfigError
 
 #: Builders of the channels that can send, by ``deliveries.channel`` name.
 CHANNELS: dict[str, Callable[[Settings], Channel]] = {
+    "email": EmailChannel.from_settings,
     "webhook": WebhookChannel.from_settings,
 }
 

@@ -8,9 +8,11 @@ from types import FrameType
 
 import click
 
+from kizuna.channels.base import Channel
 from kizuna.channels.dispatch import DispatchReport, dispatch, dispatch_forever
 from kizuna.channels.registry import CHANNELS, make_channel
-from kizuna.cli.common import console, db_option, store_for
+from kizuna.cli.common import console, db_option, err_console, store_for
+from kizuna.errors import ConfigError
 
 
 def _summary(report: DispatchReport) -> str:
@@ -23,13 +25,29 @@ def _summary(report: DispatchReport) -> str:
     return text
 
 
+def _configured() -> list[Channel]:
+    """Every channel whose settings are complete; the others are named with what they lack. None: an error."""
+    ready: list[Channel] = []
+    missing: list[str] = []
+    for name in sorted(CHANNELS):
+        try:
+            ready.append(make_channel(name))
+        except ConfigError as exc:
+            missing.append(str(exc))
+    if not ready:
+        raise ConfigError("no channel can send; " + "; ".join(missing))
+    for reason in missing:
+        err_console.print(f"[yellow]skipped:[/] {reason}", highlight=False, soft_wrap=True)
+    return ready
+
+
 @click.command("deliver")
 @click.option(
     "--channel",
     "names",
     type=click.Choice(sorted(CHANNELS)),
     multiple=True,
-    help="Channel to send (repeatable). Default: every channel that can send.",
+    help="Channel to send (repeatable). Default: every channel whose settings are complete.",
 )
 @click.option("--once", is_flag=True, help="Do one pass over each channel and stop.")
 @click.option(
@@ -51,7 +69,7 @@ def deliver_command(
     names: tuple[str, ...], once: bool, limit: int | None, poll: float | None, db: str | None
 ) -> None:
     """Send due deliveries from the outbox, checking consent at the point of sending."""
-    channels = [make_channel(name) for name in (names or sorted(CHANNELS))]
+    channels = [make_channel(name) for name in names] if names else _configured()
     store = store_for(db)
     if once:
         total = DispatchReport()
