@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kizuna.ingest.identity import merge_customers
 from kizuna.privacy.consent import record_consent
 from kizuna.store import Store
-from kizuna.store.automation import Delivery, Scenario, ScenarioRun, Segment, SegmentMember
+from kizuna.store.automation import Delivery, Response, Scenario, ScenarioRun, Segment, SegmentMember
 from kizuna.store.references import customer_references
 from kizuna.store.tables import (
     Base,
@@ -147,16 +147,26 @@ def seed(store: Store) -> Seeded:
                     updated_at=T0,
                 )
             )
+        sent = Delivery(
+            key=f"{scenario.id}:dm:{alice.id}:once:1",
+            scenario_id=scenario.id,
+            customer_id=alice.id,
+            channel="direct_mail",
+            template="welcome",
+            payload={"coupon": "C-7F3K"},
+            created_at=T0,
+            due_at=T0,
+        )
+        s.add(sent)
+        s.flush()
         s.add(
-            Delivery(
-                key=f"{scenario.id}:dm:{alice.id}:once:1",
-                scenario_id=scenario.id,
+            Response(
+                delivery_id=sent.id,
                 customer_id=alice.id,
-                channel="direct_mail",
-                template="welcome",
-                payload={"coupon": "C-7F3K"},
-                created_at=T0,
-                due_at=T0,
+                scenario_id=scenario.id,
+                kind="scan",
+                occurred_at=T0,
+                details={"user_agent": "Safari"},
             )
         )
         s.flush()

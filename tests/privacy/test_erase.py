@@ -75,6 +75,7 @@ def test_delete_leaves_no_row_about_the_customer_and_no_personal_data(store: Sto
         "interactions": 1,
         "order_lines": 2,
         "orders": 2,
+        "responses": 1,
         "scenario_runs": 1,  # the merged profile's run of the same occurrence was folded into hers
         "segment_members": 2,  # both profiles' stays
     }
@@ -110,6 +111,7 @@ def test_anonymise_keeps_revenue_but_not_the_person(store: Store) -> None:
     assert rows_per_table(store, ids.alice)["identities"] == 0
     assert record.details["mode"] == "anonymise" and record.customer_id is None
     assert record.details["anonymised"]["orders"] == 2
+    assert rows_per_table(store, ids.alice)["responses"] == 1  # how she answered stays with the campaign
     assert record.details["deleted"] == {"events": 1, "identities": 3, "segment_members": 2}
     assert record.details["withdrawn"] == [p.value for p in Purpose]
     with store.session() as s:

@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 from kizuna import __version__
 from kizuna.api import errors
 from kizuna.api.deps import WriteKeyCache, writing
-from kizuna.api.routes import consent, health, privacy, profiles, snippet, tracking
+from kizuna.api.routes import consent, health, privacy, profiles, responses, snippet, tracking
 from kizuna.api.schemas import ConsentRequest
 from kizuna.config import Settings, get_settings
 from kizuna.ingest.queue import IngestQueue
@@ -30,6 +30,8 @@ kizuna's HTTP API.
   as `writeKey` in the body.
 * **Profiles, events, privacy** (`/v1/customers`, `/v1/events`): a secret key as
   `Authorization: Bearer kzs_...` with the scope each route names.
+* **Links in messages** (`/v1/unsubscribe/{token}`, `/v1/o/{token}.gif`, `/v1/c/{token}`): one-click
+  unsubscribe, the open pixel and tracked clicks, authorised by the signed token in the link.
 * **The snippet** `/kizuna.js` and the public notice of what it sends, `/privacy/transmission`.
 """
 
@@ -70,7 +72,7 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
         max_age=86_400,
     )
     errors.install(app)
-    for module in (health, tracking, consent, profiles, privacy, snippet):
+    for module in (health, tracking, consent, profiles, privacy, snippet, responses):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

@@ -9,7 +9,8 @@ inject markup. Their variables are described by :func:`template_variables`.
 Every message carries ``X-Kizuna-Delivery`` (the delivery key; the Message-ID is derived from it too, so a
 resent message is recognisably the same one) and one-click unsubscribe headers (RFC 8058):
 ``List-Unsubscribe: <BASE/v1/unsubscribe/TOKEN>, <mailto:FROM?subject=unsubscribe%20TOKEN>`` and
-``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, where TOKEN is :func:`unsubscribe_token` of the key.
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, where TOKEN is :func:`unsubscribe_token` of the key
+(see ``kizuna.channels.tokens``).
 
 Sending: connection errors, timeouts and 4xx replies are retried later; 5xx replies and refused recipients
 fail the delivery. ``KIZUNA_EMAIL_PER_MINUTE`` spaces sends evenly (the channel sleeps between them).
@@ -17,10 +18,7 @@ fail the delivery. ``KIZUNA_EMAIL_PER_MINUTE`` spaces sends evenly (the channel 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 import smtplib
 import ssl
 import threading
@@ -44,8 +42,13 @@ from kizuna.channels.base import (
     Rendered,
     TransientError,
 )
+
+# Re-exported: the names this module has always offered.
+from kizuna.channels.tokens import UnsubscribeTokenError as UnsubscribeTokenError
+from kizuna.channels.tokens import read_unsubscribe_token as read_unsubscribe_token
+from kizuna.channels.tokens import unsubscribe_token as unsubscribe_token
 from kizuna.config import Settings, get_settings
-from kizuna.errors import ConfigError, KizunaError
+from kizuna.errors import ConfigError
 
 DELIVERY_HEADER = "X-Kizuna-Delivery"
 DEFAULT_TEMPLATE = "default"
@@ -54,41 +57,6 @@ MIN_SECRET_LENGTH = 16
 TlsMode = Literal["none", "starttls", "tls"]
 #: Long header lines stay whole: folding would encode the List-Unsubscribe URLs, which mail clients then miss.
 _UNFOLDED = SMTP.clone(max_line_length=None)
-
-
-class UnsubscribeTokenError(KizunaError):
-    """An unsubscribe token that is malformed or not signed under this secret."""
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: str, key: bytes) -> bytes:
-    return hmac.new(secret.encode(), b"unsubscribe:" + key, hashlib.sha256).digest()[:16]
-
-
-def unsubscribe_token(key: str, secret: str) -> str:
-    """A URL-safe token naming delivery ``key``, signed (HMAC-SHA256) under ``secret``: ``<key>.<mac>``."""
-    raw = key.encode()
-    return f"{_b64(raw)}.{_b64(_mac(secret, raw))}"
-
-
-def read_unsubscribe_token(token: str, secret: str) -> str:
-    """The delivery key in ``token``; UnsubscribeTokenError when it is malformed or the signature is wrong."""
-    body, dot, mac = token.partition(".")
-    try:
-        raw, signature = _unb64(body), _unb64(mac)
-        key = raw.decode()
-    except (binascii.Error, ValueError) as exc:
-        raise UnsubscribeTokenError("the unsubscribe link is malformed") from exc
-    if not dot or not hmac.compare_digest(_mac(secret, raw), signature):
-        raise UnsubscribeTokenError("the unsubscribe link is not genuine")
-    return key
 
 
 def _yen(value: object) -> str:

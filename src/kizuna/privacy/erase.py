@@ -46,8 +46,8 @@ from kizuna.store.types import utcnow
 Mode = Literal["delete", "anonymise"]
 
 #: Tables whose rows anonymising keeps (on the pseudonymous profile); other tables' rows about them go.
-#: Scenario runs and deliveries stay with campaign members: arms, control groups and what was sent are what
-#: uplift is measured from. Segment stays go (a profile, not a fact).
+#: Scenario runs, deliveries and responses stay with campaign members: arms, control groups, what was sent and
+#: how it was answered are what uplift is measured from. Segment stays go (a profile, not a fact).
 KEPT_WHEN_ANONYMISED = frozenset(
     {
         "orders",
@@ -59,6 +59,7 @@ KEPT_WHEN_ANONYMISED = frozenset(
         "coupon_redemptions",
         "scenario_runs",
         "deliveries",
+        "responses",
     }
 )
 #: Customer columns that anonymising clears.

@@ -1,9 +1,9 @@
 """Automation tables: segments and their membership history, scenarios, each customer's run through a
-scenario, the delivery outbox, and the engine's cursors.
+scenario, the delivery outbox, responses to deliveries, and the engine's cursors.
 
-They share ``Base`` with ``tables.py`` and are owned by migration 0004. A delivery is written to the outbox,
-under a unique key, in the same transaction that moves a run past its action step: a crash may delay a
-message, never send it twice or lose it.
+They share ``Base`` with ``tables.py`` and are owned by migrations 0004 and 0005 (responses). A delivery is
+written to the outbox, under a unique key, in the same transaction that moves a run past its action step: a
+crash may delay a message, never send it twice or lose it.
 """
 
 from __future__ import annotations
@@ -145,6 +145,32 @@ Index(
     Delivery.channel,
     Delivery.created_at,
 )
+
+
+class Response(Base):
+    """One response to a delivery: an ``open``, ``click``, ``unsubscribe``, ``scan``, ``redeem`` or ``order``.
+
+    A row per response (an email opened three times has three ``open`` rows); counting the first per delivery
+    is the reader's choice. ``scenario_id``, ``step`` and ``arm`` are copied from the delivery so that results
+    per scenario and arm need no join. ``details`` holds the clicked URL and the user agent's family, never an
+    IP address.
+    """
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("deliveries.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    scenario_id: Mapped[int | None] = mapped_column(BigInteger)
+    step: Mapped[str | None] = mapped_column(String(100))
+    arm: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+
+
+Index("ix_responses_delivery_id_kind", Response.delivery_id, Response.kind)
+Index("ix_responses_scenario_id_kind", Response.scenario_id, Response.kind)
 
 
 class EngineCursor(Base):

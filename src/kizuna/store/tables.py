@@ -381,6 +381,7 @@ TABLES_IN_ORDER.extend([ApiKey, IdentityMerge, PrivacyRequest])
 from kizuna.store.automation import (  # noqa: E402
     Delivery,
     EngineCursor,
+    Response,
     Scenario,
     ScenarioRun,
     Segment,
@@ -388,3 +389,4 @@ from kizuna.store.automation import (  # noqa: E402
 )
 
 TABLES_IN_ORDER.extend([Segment, SegmentMember, Scenario, ScenarioRun, Delivery, EngineCursor])
+TABLES_IN_ORDER.append(Response)
