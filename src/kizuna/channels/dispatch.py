@@ -51,6 +51,7 @@ from kizuna.channels.base import (
 )
 from kizuna.config import Settings, get_settings
 from kizuna.privacy.consent import may
+from kizuna.privacy.erase import ANONYMISED_PREFIX
 from kizuna.store.automation import Delivery, Scenario
 from kizuna.store.engine import Store
 from kizuna.store.tables import Customer
@@ -59,8 +60,6 @@ from kizuna.store.types import utcnow
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, SUPPRESSED = "pending", "sending", "sent", "failed", "suppressed"
-#: External ids that ``privacy.erase`` gives anonymised profiles.
-ANONYMISED_PREFIX = "deleted-"
 #: Longest error text stored on a delivery.
 MAX_ERROR = 1_000
 

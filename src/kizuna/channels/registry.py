@@ -23,3 +23,21 @@ def make_channel(name: str, settings: Settings | None = None) -> Channel:
     if builder is None:
         raise ConfigError(f"no channel {name!r} can send yet: use one of {', '.join(sorted(CHANNELS))}")
     return builder(settings or get_settings())
+
+
+def configured_channels(settings: Settings | None = None) -> tuple[list[Channel], list[str]]:
+    """The channels whose settings are complete, and for each other one what it lacks.
+
+    Raises:
+        ConfigError: no channel can send, naming what each lacks.
+    """
+    ready: list[Channel] = []
+    skipped: list[str] = []
+    for name in sorted(CHANNELS):
+        try:
+            ready.append(make_channel(name, settings))
+        except ConfigError as exc:
+            skipped.append(str(exc))
+    if not ready:
+        raise ConfigError("no channel can send; " + "; ".join(skipped))
+    return ready, skipped

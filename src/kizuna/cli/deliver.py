@@ -10,9 +10,8 @@ import click
 
 from kizuna.channels.base import Channel
 from kizuna.channels.dispatch import DispatchReport, dispatch, dispatch_forever
-from kizuna.channels.registry import CHANNELS, make_channel
+from kizuna.channels.registry import CHANNELS, configured_channels, make_channel
 from kizuna.cli.common import console, db_option, err_console, store_for
-from kizuna.errors import ConfigError
 
 
 def _summary(report: DispatchReport) -> str:
@@ -26,17 +25,9 @@ def _summary(report: DispatchReport) -> str:
 
 
 def _configured() -> list[Channel]:
-    """Every channel whose settings are complete; the others are named with what they lack. None: an error."""
-    ready: list[Channel] = []
-    missing: list[str] = []
-    for name in sorted(CHANNELS):
-        try:
-            ready.append(make_channel(name))
-        except ConfigError as exc:
-            missing.append(str(exc))
-    if not ready:
-        raise ConfigError("no channel can send; " + "; ".join(missing))
-    for reason in missing:
+    """Every channel whose settings are complete, naming the others on stderr."""
+    ready, skipped = configured_channels()
+    for reason in skipped:
         err_console.print(f"[yellow]skipped:[/] {reason}", highlight=False, soft_wrap=True)
     return ready
 

@@ -45,6 +45,9 @@ from kizuna.store.types import utcnow
 
 Mode = Literal["delete", "anonymise"]
 
+#: How an anonymised profile's external id starts (the rest is random): channels suppress such profiles.
+ANONYMISED_PREFIX = "deleted-"
+
 #: Tables whose rows anonymising keeps (on the pseudonymous profile); other tables' rows about them go.
 #: Scenario runs, deliveries and responses stay with campaign members: arms, control groups, what was sent and
 #: how it was answered are what uplift is measured from. Segment stays go (a profile, not a fact).
@@ -191,7 +194,11 @@ def _anonymise(
             _delete_rows(session, ref, customer_id, deleted)
     customers = table_of(Customer)
     cleared: dict[str, Any] = dict.fromkeys(CLEARED_COLUMNS)
-    cleared |= {"external_id": f"deleted-{secrets.token_hex(12)}", "attributes": {}, "updated_at": utcnow()}
+    cleared |= {
+        "external_id": f"{ANONYMISED_PREFIX}{secrets.token_hex(12)}",
+        "attributes": {},
+        "updated_at": utcnow(),
+    }
     session.execute(update(customers).where(customers.c.id == customer_id).values(cleared))
     anonymised["customers"] = 1
 

@@ -27,6 +27,12 @@ def backfill_marker(scenario_id: int) -> str:
     return f"existing:{scenario_id}"
 
 
+def takes_existing(scenario: LoadedScenario) -> bool:
+    """Whether the scenario starts with the customers already in its trigger segment."""
+    trigger = scenario.definition.trigger
+    return isinstance(trigger, SegmentTrigger) and trigger.existing
+
+
 def enter_existing(session: Session, scenario: LoadedScenario, *, now: datetime, report: RunReport) -> bool:
     """Once per scenario: enter the customers whose stay in its trigger segment began before it existed.
 

@@ -27,7 +27,7 @@ from kizuna.scenarios.engine.intake import IntakeResult, read_events, read_segme
 from kizuna.scenarios.engine.state import LoadedScenario, RunReport, load_active, save_runs
 from kizuna.scenarios.engine.stepping import advance
 from kizuna.scenarios.engine.timers import fire_schedule, scan_dates
-from kizuna.scenarios.engine.upkeep import enter_existing, rebuild_stale
+from kizuna.scenarios.engine.upkeep import enter_existing, rebuild_stale, takes_existing
 from kizuna.segments.membership import refresh
 from kizuna.store.engine import Store
 from kizuna.store.types import utcnow
@@ -143,7 +143,8 @@ def _pass(
     while _transaction(sessions, entries).more:
         pass
     for scenario in scenarios.values():
-        _transaction(sessions, partial(_existing, scenario, clock, report))
+        if takes_existing(scenario):
+            _transaction(sessions, partial(_existing, scenario, clock, report))
     _timers(sessions, scenarios, clock, report)
     _due(sessions, scenarios, clock, batch, max_due_batches, report)
     return report
