@@ -7,9 +7,8 @@ from typing import Any
 
 from engine_seed import T0, customers, deliveries, event, runs, scenario, set_status
 
-from kizuna.privacy.consent import Purpose, may, record_consent
+from kizuna.privacy.consent import Purpose, consented, may, record_consent
 from kizuna.scenarios.engine import run_once
-from kizuna.scenarios.engine.policies import consented
 from kizuna.store import Store
 
 MAIL = {"send": {"channel": "email", "template": "t"}}

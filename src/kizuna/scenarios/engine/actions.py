@@ -17,12 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kizuna.privacy.consent import Purpose
+from kizuna.privacy.consent import Purpose, consented
 from kizuna.scenarios.definition import CHANNEL_PURPOSE, CouponSpec, SendSpec
-from kizuna.scenarios.engine.batching import among, insert_new
 from kizuna.scenarios.engine.localtime import quiet_until, zone
 from kizuna.scenarios.engine.policies import (
-    consented,
     events_of,
     happened,
     hold_customers,
@@ -31,7 +29,7 @@ from kizuna.scenarios.engine.policies import (
 from kizuna.scenarios.engine.recommendations import recommend_batch
 from kizuna.scenarios.engine.state import EXITED, LoadedScenario, RunReport, RunState
 from kizuna.store.automation import Delivery
-from kizuna.store.bulk import insert_ignore, key_map
+from kizuna.store.bulk import among, insert_ignore, insert_new, key_map
 from kizuna.store.tables import Coupon, CouponProduct, Customer, Product, table_of
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read off paper

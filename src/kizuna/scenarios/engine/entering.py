@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from kizuna.scenarios.assign import in_control, in_holdout
 from kizuna.scenarios.definition import EventTrigger, ReentryAfter
-from kizuna.scenarios.engine.batching import among, insert_new
 from kizuna.scenarios.engine.state import CONTROL, HOLDOUT, WAITING, LoadedScenario, RunReport
 from kizuna.store.automation import ScenarioRun
-from kizuna.store.bulk import chunked
+from kizuna.store.bulk import among, chunked, insert_new
 from kizuna.store.tables import CampaignMember, table_of
 
 #: The occurrence of every run of a scenario that a customer may enter only once.

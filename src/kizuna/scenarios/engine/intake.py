@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.scenarios.definition import EventTrigger, SegmentTrigger, WaitStep
-from kizuna.scenarios.engine.batching import among
 from kizuna.scenarios.engine.claims import move_cursor, safe_position, take_cursor
 from kizuna.scenarios.engine.entering import enter
 from kizuna.scenarios.engine.policies import matches
@@ -35,6 +34,7 @@ from kizuna.scenarios.engine.state import (
 )
 from kizuna.scenarios.engine.stepping import route_after_event
 from kizuna.store.automation import ScenarioRun, Segment, SegmentMember
+from kizuna.store.bulk import among
 from kizuna.store.tables import Event
 
 EVENTS = "events"

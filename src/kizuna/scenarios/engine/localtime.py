@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kizuna.config import get_settings
 from kizuna.scenarios.definition import QuietHours
-from kizuna.scenarios.engine.batching import among
+from kizuna.store.bulk import among
 from kizuna.store.tables import Customer
 
 

@@ -14,33 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kizuna.privacy.consent import Purpose, Status, default_allows
-from kizuna.scenarios.engine.batching import among
 from kizuna.store.automation import Delivery
-from kizuna.store.bulk import chunked
-from kizuna.store.tables import Consent, Customer, Event
+from kizuna.store.bulk import among, is_postgres
+from kizuna.store.tables import Customer, Event
 
 #: Delivery statuses that count towards a frequency cap: written to go out, or gone out.
 COUNTED = ("pending", "sent")
-
-
-def consented(session: Session, customer_ids: Iterable[int], purpose: Purpose, now: datetime) -> set[int]:
-    """The customers whose data may be used for ``purpose`` at ``now``."""
-    wanted = sorted(set(customer_ids))
-    latest: dict[int, str] = {}
-    for these in among(session, Consent.customer_id, wanted):
-        rows = session.execute(
-            select(Consent.customer_id, Consent.status)
-            .where(
-                these,
-                Consent.purpose == purpose.value,
-                Consent.recorded_at <= now,
-            )
-            .order_by(Consent.customer_id, Consent.recorded_at, Consent.id)
-        )
-        latest.update(dict(rows.tuples().all()))
-    default = default_allows(purpose)
-    return {cid for cid in wanted if (latest[cid] == Status.GRANTED.value if cid in latest else default)}
 
 
 def hold_customers(session: Session, customer_ids: Iterable[int]) -> None:
@@ -48,10 +27,10 @@ def hold_customers(session: Session, customer_ids: Iterable[int]) -> None:
     same customer's deliveries against a frequency cap take turns: the second counts after the first has
     committed. PostgreSQL only (``FOR NO KEY UPDATE``, which leaves foreign-key checks free); SQLite has
     one writer at a time anyway."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return
-    for chunk in chunked(sorted(set(customer_ids)), 5_000):
-        locked = select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
+    for these in among(session, Customer.id, customer_ids):
+        locked = select(Customer.id).where(these).order_by(Customer.id)
         session.execute(locked.with_for_update(key_share=True)).all()
 
 

@@ -15,11 +15,10 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kizuna.privacy.consent import Purpose
+from kizuna.privacy.consent import Purpose, consented
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.service import models_dir
 from kizuna.scenarios.definition import Recommend
-from kizuna.scenarios.engine.policies import consented
 from kizuna.store.tables import Product
 
 #: Loaded artefacts by path, with the file's modification time (a retrained model is picked up).

@@ -15,8 +15,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from kizuna.scenarios.definition import ScenarioDefinition, parse_scenario
-from kizuna.scenarios.engine.batching import among, is_postgres
 from kizuna.store.automation import Scenario, ScenarioRun
+from kizuna.store.bulk import among, is_postgres
 
 #: Run statuses. ``waiting`` runs are in progress (until ``wake_at`` or an event); the rest are finished.
 WAITING, DONE, EXITED, CONTROL, HOLDOUT = "waiting", "done", "exited", "control", "holdout"
