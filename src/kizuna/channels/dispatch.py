@@ -52,14 +52,13 @@ from kizuna.channels.base import (
 from kizuna.config import Settings, get_settings
 from kizuna.privacy.consent import may
 from kizuna.privacy.erase import ANONYMISED_PREFIX
-from kizuna.store.automation import Delivery, Scenario
+from kizuna.store.automation import FAILED, PENDING, SENDING, SENT, SUPPRESSED, Delivery, Scenario
 from kizuna.store.engine import Store
 from kizuna.store.tables import Customer
 from kizuna.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT, FAILED, SUPPRESSED = "pending", "sending", "sent", "failed", "suppressed"
 #: Longest error text stored on a delivery.
 MAX_ERROR = 1_000
 

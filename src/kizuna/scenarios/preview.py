@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.errors import NotFoundError
@@ -36,17 +36,16 @@ from kizuna.scenarios.definition import (
     WaitStep,
 )
 from kizuna.scenarios.durations import format_duration
+from kizuna.scenarios.engine.policies import recent_deliveries
 from kizuna.scenarios.entrants import Entry, entrants
 from kizuna.scenarios.report import describe_step, describe_trigger
 from kizuna.segments.compiler import matching_ids
 from kizuna.segments.registry import resolver
-from kizuna.store.automation import Delivery
 from kizuna.store.engine import Store
 from kizuna.store.tables import Customer, Product
 
 Group = Literal["treated", "control", "holdout"]
 #: Delivery statuses that count towards a frequency cap (what was or will be sent).
-COUNTED = ("pending", "sent")
 
 
 @dataclass(frozen=True)
@@ -257,17 +256,8 @@ class _Walker:
         for cap in self.definition.frequency_caps:
             if cap.channel != channel:
                 continue
-            before = self.session.scalar(
-                select(func.count())
-                .select_from(Delivery)
-                .where(
-                    Delivery.customer_id == customer_id,
-                    Delivery.channel == channel,
-                    Delivery.status.in_(COUNTED),
-                    Delivery.created_at > self.now - cap.per,
-                )
-            )
-            if int(before or 0) + sent.get(channel, 0) >= cap.max:
+            counts = recent_deliveries(self.session, [customer_id], channel, self.now - cap.per)
+            if counts.get(customer_id, 0) + sent.get(channel, 0) >= cap.max:
                 return f"frequency cap: {cap.max} {channel} per {format_duration(cap.per)} reached"
         return None
 

@@ -109,6 +109,13 @@ Index("ix_scenario_runs_status_wake_at", ScenarioRun.status, ScenarioRun.wake_at
 Index("ix_scenario_runs_customer_id_status", ScenarioRun.customer_id, ScenarioRun.status)
 
 
+#: A delivery's states: written and due (``pending``), claimed by a dispatcher (``sending``), gone out
+#: (``sent``), given up (``failed``), or kept back by consent, a cap or an erasure (``suppressed``).
+PENDING, SENDING, SENT, FAILED, SUPPRESSED = "pending", "sending", "sent", "failed", "suppressed"
+#: The states of a delivery that is going out or has gone out: what frequency caps and audiences count.
+OUTGOING = (PENDING, SENT)
+
+
 class Delivery(Base):
     """The outbox: one message to one customer through one channel, written before anything is sent.
 

@@ -20,14 +20,14 @@ from sqlalchemy import Connection, Select, select
 
 from kizuna.errors import NotFoundError
 from kizuna.privacy.consent import Purpose, Status, default_allows
-from kizuna.store.automation import Delivery, Segment, SegmentMember
+from kizuna.store.automation import OUTGOING, Delivery, Segment, SegmentMember
 from kizuna.store.engine import Store
 from kizuna.store.tables import Consent, Customer, Identity
 
 #: Identity kind of a LINE user id (``U`` and 32 hex digits), as an import or the tracking API links it.
 LINE_USER_ID = "line"
 #: Outbox statuses that put a customer in an ``ads`` audience: written to go out, or gone out.
-AUDIENCE_STATUSES = ("pending", "sent")
+AUDIENCE_STATUSES = OUTGOING
 
 
 @dataclass(frozen=True)

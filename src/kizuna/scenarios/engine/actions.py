@@ -28,7 +28,7 @@ from kizuna.scenarios.engine.policies import (
 )
 from kizuna.scenarios.engine.recommendations import recommend_batch
 from kizuna.scenarios.engine.state import EXITED, LoadedScenario, RunReport, RunState
-from kizuna.store.automation import Delivery
+from kizuna.store.automation import PENDING, SUPPRESSED, Delivery
 from kizuna.store.bulk import among, insert_ignore, insert_new, key_map
 from kizuna.store.tables import Coupon, CouponProduct, Customer, Product, table_of
 
@@ -147,7 +147,7 @@ def send(p: Pass, scenario: LoadedScenario, step_id: str, spec: SendSpec, runs: 
                 "template": spec.template,
                 "arm": run.arm,
                 "payload": payload,
-                "status": "pending" if error is None else "suppressed",
+                "status": PENDING if error is None else SUPPRESSED,
                 "attempts": 0,
                 "error": error,
                 "created_at": p.now,
@@ -157,7 +157,7 @@ def send(p: Pass, scenario: LoadedScenario, step_id: str, spec: SendSpec, runs: 
         )
         run.step = definition.following(step_id)
     for status in insert_new(p.session, table_of(Delivery), rows, "status"):
-        if status == "pending":
+        if status == PENDING:
             p.report.deliveries += 1
         else:
             p.report.suppressed += 1

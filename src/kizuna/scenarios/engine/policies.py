@@ -14,12 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kizuna.store.automation import Delivery
+from kizuna.store.automation import OUTGOING, Delivery
 from kizuna.store.bulk import among, is_postgres
 from kizuna.store.tables import Customer, Event
-
-#: Delivery statuses that count towards a frequency cap: written to go out, or gone out.
-COUNTED = ("pending", "sent")
 
 
 def hold_customers(session: Session, customer_ids: Iterable[int]) -> None:
@@ -45,7 +42,7 @@ def recent_deliveries(
             .where(
                 these,
                 Delivery.channel == channel,
-                Delivery.status.in_(COUNTED),
+                Delivery.status.in_(OUTGOING),
                 Delivery.created_at > since,
             )
             .group_by(Delivery.customer_id)
