@@ -113,7 +113,7 @@ Index("ix_scenario_runs_customer_id_status", ScenarioRun.customer_id, ScenarioRu
 #: (``sent``), given up (``failed``), or kept back by consent, a cap or an erasure (``suppressed``).
 PENDING, SENDING, SENT, FAILED, SUPPRESSED = "pending", "sending", "sent", "failed", "suppressed"
 #: The states of a delivery that is going out or has gone out: what frequency caps and audiences count.
-OUTGOING = (PENDING, SENT)
+OUTGOING = (PENDING, SENDING, SENT)
 
 
 class Delivery(Base):

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine_seed import T0, customers, deliveries, event, runs, scenario, set_status
+from sqlalchemy import update
 
 from kizuna.privacy.consent import Purpose, consented, may, record_consent
 from kizuna.scenarios.engine import run_once
 from kizuna.store import Store
+from kizuna.store.automation import Delivery
 
 MAIL = {"send": {"channel": "email", "template": "t"}}
 
@@ -190,3 +192,22 @@ def test_unless_named_like_the_trigger_needs_a_second_event(store: Store) -> Non
     run_once(store, now=T0 + timedelta(minutes=10))
     run_once(store, now=T0 + timedelta(hours=2))
     assert [d.customer_id for d in deliveries(store)] == [a]
+
+
+def test_a_delivery_being_sent_counts_towards_the_cap(store: Store) -> None:
+    # A dispatcher has claimed the first scenario's message (status ``sending``) when the second one's send
+    # step runs: the cap of one email a week must still hold.
+    cap = [{"channel": "email", "max": 1, "per": "7d"}]
+    scenario(store, _flow([MAIL], name="first"))
+    scenario(store, {"name": "second", "trigger": {"event": "Later"}, "steps": [MAIL], "frequency_caps": cap})
+    [a] = customers(store)
+    event(store, a, "Go", T0)
+    run_once(store, now=T0)
+    with store.session() as session, session.begin():
+        session.execute(update(Delivery).values(status="sending"))
+    event(store, a, "Later", T0 + timedelta(minutes=1))
+    run_once(store, now=T0 + timedelta(minutes=1))
+    assert sorted((d.status, d.error) for d in deliveries(store)) == [
+        ("sending", None),
+        ("suppressed", "frequency cap"),
+    ]
