@@ -18,6 +18,7 @@ from kizuna.scenarios.definition import (
     parse_scenario,
     scenario_to_data,
 )
+from kizuna.segments.conditions import condition_to_data
 
 CART = """
 name: cart-reminder
@@ -138,3 +139,15 @@ def test_a_loop_through_a_wait_is_allowed() -> None:
 def test_something_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(ConfigError, match="expected a mapping"):
         parse_scenario(["name", "s"], "x.yaml")
+
+
+def test_a_branch_condition_may_hold_an_unquoted_date() -> None:
+    data = yaml.safe_load(
+        "name: s\ntrigger: {event: Go}\nsteps:\n"
+        "  - branch: {if: {attribute: birth_date, gte: 1990-01-01}, then: mail}\n"
+        "  - exit: older\n"
+        "  - {id: mail, tag: younger}\n"
+    )
+    step = parse_scenario(data).steps[0]
+    assert isinstance(step, BranchStep)
+    assert condition_to_data(step.branch.if_) == {"attribute": "birth_date", "gte": "1990-01-01"}

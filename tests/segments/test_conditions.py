@@ -85,3 +85,9 @@ def test_bad_conditions_name_the_place_and_what_was_expected(data: object, place
 def test_a_mapping_with_two_kinds_is_refused() -> None:
     with pytest.raises(ConfigError, match="exactly one of"):
         parse_condition({"segment": "vip", "consent": "email"})
+
+
+def test_dates_yaml_reads_unquoted_are_compared_as_iso_text() -> None:
+    condition = parse_condition(yaml.safe_load("{attribute: birth_date, gte: 1990-01-01, in: [2000-02-29]}"))
+    assert isinstance(condition, AttributeCondition)
+    assert condition.operators() == {"gte": "1990-01-01", "in": ["2000-02-29"]}

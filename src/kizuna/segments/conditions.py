@@ -23,10 +23,12 @@ raises :class:`~kizuna.errors.ConfigError` naming the place in the document and 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -39,7 +41,14 @@ from pydantic import (
 from kizuna.errors import ConfigError
 from kizuna.privacy.consent import Purpose
 
-Scalar = str | int | float | bool
+
+def _iso_dates(value: Any) -> Any:
+    # YAML reads an unquoted 2024-03-01 as a date; conditions compare dates as ISO text.
+    return value.isoformat() if isinstance(value, date) else value
+
+
+#: A value in a condition (or a scenario's ``where``): text, number or truth value; dates become ISO text.
+Scalar = Annotated[str | int | float | bool, BeforeValidator(_iso_dates)]
 
 #: Measures computed per customer from their orders. ``recency`` is an alias of ``days_since_last_order``;
 #: ``frequency``, ``monetary`` and ``orders`` count within ``within_days`` when it is given, else all time.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,17 +90,6 @@ class SegmentInfo:
 
 
 # -- reading definitions ----------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """YAML data with dates as ISO text: conditions compare strings, and YAML reads 2024-03-01 as a date."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
 def check_name(name: Any, source: str) -> str:
     """``name`` when it is a valid segment name; a ConfigError naming ``source`` otherwise."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
@@ -126,7 +115,7 @@ def definition_from_data(item: Any, source: str) -> SegmentDefinition:
         raise ConfigError(f"{source} ({name}): description must be text")
     if "condition" not in item:
         raise ConfigError(f"{source} ({name}): condition is missing")
-    condition = parse_condition(_plain(item["condition"]), f"{source} ({name}), condition")
+    condition = parse_condition(item["condition"], f"{source} ({name}), condition")
     return SegmentDefinition(name, condition, description)
 
 
@@ -166,7 +155,7 @@ def condition_from_text(text: str, source: str = "--condition") -> Condition:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML or JSON ({getattr(exc, 'problem', exc)})") from None
-    return parse_condition(_plain(data), source)
+    return parse_condition(data, source)
 
 
 # -- the store --------------------------------------------------------------------------------------
