@@ -1,10 +1,9 @@
-"""Category prefixes: Python and SQL agree, on both stores, with the merchandising rules' matching."""
+"""Category prefixes: Python and SQL agree, on both stores."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from kizuna.recommend.rules import _in_category
 from kizuna.store import Store
 from kizuna.store.categories import category_prefix_of, in_category, under_category
 from kizuna.store.tables import Product
@@ -32,13 +31,6 @@ def test_in_category() -> None:
     assert not in_category("food/coffee", "Food")
     assert not in_category(None, "食品") and not in_category("食品", "/")
     assert category_prefix_of("食品/ > ") == "食品"
-
-
-def test_the_rules_recommender_matches_the_same_way() -> None:
-    for path in PATHS:
-        for prefix in PREFIXES:
-            if path is not None and category_prefix_of(prefix):
-                assert in_category(path, prefix) == _in_category(path, category_prefix_of(prefix))
 
 
 def test_sql_agrees_with_python(store: Store) -> None:

@@ -43,6 +43,7 @@ from kizuna.errors import ImportDataError, NotFoundError
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.reasons import Reason
+from kizuna.store.categories import in_category
 from kizuna.store.engine import Store
 from kizuna.store.tables import MerchRule, Product
 from kizuna.store.types import utcnow
@@ -332,11 +333,10 @@ class RuleBased(Recommender):
             pid = self._product_id(rule.trigger_value)
             col = self._column_of.get(pid) if pid is not None else None
             return [] if col is None else [col]
-        prefix = rule.trigger_value.rstrip("/> ")
         return [
             self._column_of[pid]
             for pid, path in self.categories.items()
-            if pid in self._column_of and _in_category(path, prefix)
+            if pid in self._column_of and in_category(path, rule.trigger_value)
         ]
 
     def _fit(self, data: TrainingData, matrix: sparse.csr_matrix) -> None:
@@ -420,12 +420,3 @@ class RuleBased(Recommender):
         self.strength = state["strength"]
         self.rule_at = state["rule_at"]
         self.rule_names = state["rule_names"]
-
-
-def _in_category(path: str, prefix: str) -> bool:
-    """Whether ``path`` is category ``prefix`` or below it ("/" or ">" separate levels; "食品/コーヒー豆"
-    is not under "食品/コーヒー")."""
-    if not path.startswith(prefix):
-        return False
-    rest = path[len(prefix) :].lstrip(" ")
-    return rest == "" or rest[0] in "/>"
