@@ -28,6 +28,8 @@ from kizuna.scenarios.engine.policies import (
 )
 from kizuna.scenarios.engine.recommendations import recommend_batch
 from kizuna.scenarios.engine.state import EXITED, LoadedScenario, RunReport, RunState
+from kizuna.segments.compiler import Resolver
+from kizuna.segments.registry import resolver
 from kizuna.store.automation import PENDING, SUPPRESSED, Delivery
 from kizuna.store.bulk import among, insert_ignore, insert_new, key_map
 from kizuna.store.tables import Coupon, CouponProduct, Customer, Product, table_of
@@ -43,10 +45,17 @@ class Pass:
     now: datetime
     report: RunReport
     zones: dict[int, ZoneInfo] = field(default_factory=dict)
+    _segments: Resolver | None = field(default=None, repr=False)
 
     def zone_of(self, customer_id: int) -> ZoneInfo:
         """The customer's timezone (the default one if unknown)."""
         return self.zones.get(customer_id) or zone(None)
+
+    def segments(self) -> Resolver:
+        """The stored segments' conditions by name, read once per batch (branches name them)."""
+        if self._segments is None:
+            self._segments = resolver(self.session)
+        return self._segments
 
 
 def delivery_key(run: RunState, step_id: str, visit: int) -> str:

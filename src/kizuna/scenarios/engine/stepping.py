@@ -30,7 +30,6 @@ from kizuna.scenarios.engine.localtime import next_local_time, timezones
 from kizuna.scenarios.engine.policies import events_of, happened
 from kizuna.scenarios.engine.state import DONE, EXITED, WAITING, LoadedScenario, RunReport, RunState
 from kizuna.segments.compiler import matching_ids
-from kizuna.segments.registry import resolver
 from kizuna.store.bulk import insert_ignore
 from kizuna.store.tables import CampaignMember, table_of
 
@@ -166,7 +165,7 @@ def _wait(p: Pass, step: WaitStep, step_id: str, following: str | None, runs: li
 def _branch(p: Pass, step: BranchStep, following: str | None, runs: list[RunState]) -> None:
     conn = p.session.connection()
     cids = sorted({r.customer_id for r in runs})
-    matched = matching_ids(conn, step.branch.if_, now=p.now, resolve=resolver(conn), customer_ids=cids)
+    matched = matching_ids(conn, step.branch.if_, now=p.now, resolve=p.segments(), customer_ids=cids)
     for run in runs:
         run.step = step.branch.then if run.customer_id in matched else (step.branch.else_ or following)
 
