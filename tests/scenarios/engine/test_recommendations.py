@@ -60,6 +60,30 @@ def test_a_trained_model_fills_the_items_leaving_out_what_the_customer_has(store
     assert ids[0] not in items[buyers[0]] and ids[1] not in items[buyers[0]]
 
 
+def test_items_carry_what_a_piece_shows_as_the_catalogue_had_it(store: Store) -> None:
+    buyers = customers(store, 3)
+    [newcomer] = customers(store)
+    ids = _catalogue(store, buyers)
+    with store.session() as session, session.begin():
+        product = session.get(Product, ids[0])
+        assert product is not None
+        product.price, product.currency, product.image_url = 1980, "JPY", "https://shop.example/p0.jpg"
+    train(store, ["popularity"])
+    scenario(store, FLOW)
+    event(store, newcomer, "Go", T0)
+    run_once(store, now=T0)
+    [first, second] = deliveries(store)[0].payload["recommend"]["items"]
+    assert first["sku"] == "P0" and first["title"] == "Product 0"
+    assert (first["price"], first["currency"], first["image_url"]) == (
+        1980.0,
+        "JPY",
+        "https://shop.example/p0.jpg",
+    )
+    assert second["price"] is None and second["title"] == "Product 1"
+    assert first["reason_text"]["en"] and first["reason_text"]["ja"]
+    assert first["reason_text"]["en"] != first["reason_text"]["ja"]
+
+
 def test_similar_to_trigger_recommends_products_like_the_one_in_the_event(store: Store) -> None:
     buyers = customers(store, 3)
     ids = _catalogue(store, buyers)

@@ -71,11 +71,39 @@ def recommend_batch(
             i, s, r = found.similar_items(seeds[cid], n=spec.n)
             out[cid]["items"] = _items(i, s, r)
             out[cid]["model"] = name
+    _describe(session, out)
     return out
 
 
 def _items(ids: Any, scores: Any, reasons: Any) -> list[dict[str, Any]]:
     return [
-        {"product_id": int(i), "score": float(s) if np.isfinite(s) else 0.0, "reason": r.code}
+        {"product_id": int(i), "score": float(s) if np.isfinite(s) else 0.0, "reason": r.code, "_reason": r}
         for i, s, r in zip(ids, scores, reasons, strict=True)
     ]
+
+
+def _describe(session: Session, out: dict[int, dict[str, Any]]) -> None:
+    """Fill each item with what a piece shows: SKU, title, price, currency, image and the reason in words
+    (English and Japanese), as the catalogue has them now; the delivery keeps that snapshot."""
+    items = [item for request in out.values() for item in request["items"]]
+    wanted = {item["product_id"] for item in items} | {i for item in items for i in item["_reason"].item_ids}
+    if not wanted:
+        return
+    rows = session.execute(
+        select(
+            Product.id, Product.sku, Product.title, Product.price, Product.currency, Product.image_url
+        ).where(Product.id.in_(sorted(wanted)))
+    ).all()
+    products = {row.id: row for row in rows}
+    titles = {row.id: row.title for row in rows}
+    for item in items:
+        reason = item.pop("_reason")
+        row = products.get(item["product_id"])
+        if row is not None:
+            item |= {
+                "sku": row.sku,
+                "title": row.title,
+                "price": None if row.price is None else float(row.price),
+            }
+            item |= {"currency": row.currency, "image_url": row.image_url}
+        item["reason_text"] = {lang: reason.describe(titles, lang) for lang in ("en", "ja")}
