@@ -226,13 +226,14 @@ class Settings(BaseSettings):
         description="Folder of email templates (<name>.txt and <name>.html, Jinja2); unset: the "
         "templates shipped with kizuna.",
     )
-    email_public_base_url: str | None = Field(
+    public_base_url: str | None = Field(
         default=None,
-        description="Public base URL of kizuna's API (https://...), for the unsubscribe links in emails.",
+        description="Public base URL of kizuna's API (https://...), for the links kizuna puts in what it "
+        "sends: unsubscribe, open pixel, click redirects, QR codes on paper.",
     )
-    email_unsubscribe_secret: SecretStr | None = Field(
+    link_secret: SecretStr | None = Field(
         default=None,
-        description="Secret (16 characters or more) under which unsubscribe tokens in emails are signed.",
+        description="Secret (16 characters or more) under which the tokens in those links are signed.",
     )
 
     @field_validator("webhook_url")
@@ -242,11 +243,11 @@ class Settings(BaseSettings):
             _check_http_url(value, "webhook_url")
         return value
 
-    @field_validator("email_public_base_url")
+    @field_validator("public_base_url")
     @classmethod
-    def _email_public_base_url(cls, value: str | None) -> str | None:
+    def _public_base_url(cls, value: str | None) -> str | None:
         if value is not None:
-            _check_http_url(value, "email_public_base_url")
+            _check_http_url(value, "public_base_url")
             return value.rstrip("/")
         return value
 

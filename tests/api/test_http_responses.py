@@ -22,7 +22,7 @@ ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 @pytest.fixture
 def links(serve: Callable[..., Api]) -> Api:
     """A server that checks links signed under SECRET."""
-    return serve(email_unsubscribe_secret=SECRET)
+    return serve(link_secret=SECRET)
 
 
 def _sent(api: Api) -> tuple[int, int, str]:
@@ -125,4 +125,4 @@ def test_links_are_refused_when_no_secret_is_set(api: Api) -> None:
     _, _, key = _sent(api)
     with httpx.Client(base_url=api.url, timeout=30) as c:
         refused = c.post(f"/v1/unsubscribe/{link_token(key, SECRET, 'unsubscribe')}", data=ONE_CLICK)
-    assert refused.status_code == 404 and "KIZUNA_EMAIL_UNSUBSCRIBE_SECRET" in refused.json()["message"]
+    assert refused.status_code == 404 and "KIZUNA_LINK_SECRET" in refused.json()["message"]

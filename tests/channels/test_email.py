@@ -257,7 +257,7 @@ def test_throttling_spaces_sends_evenly(smtp: tuple[Handler, int]) -> None:
 
 def test_the_channel_is_built_from_settings(tmp_path: Any) -> None:
     with pytest.raises(ConfigError, match="KIZUNA_EMAIL_SMTP_HOST, KIZUNA_EMAIL_FROM"):
-        make_channel("email", Settings(email_public_base_url=BASE))
+        make_channel("email", Settings(public_base_url=BASE))
     with pytest.raises(ConfigError, match="at least 16"):
         _channel(25, unsubscribe_secret="short")
     with pytest.raises(ConfigError, match="email address"):
@@ -273,8 +273,8 @@ def test_dispatch_sends_a_pending_email(store: Store, smtp: tuple[Handler, int])
         email_smtp_port=port,
         email_tls="none",
         email_from="news@shop.example.jp",
-        email_public_base_url=BASE,
-        email_unsubscribe_secret=SECRET,  # type: ignore[arg-type]
+        public_base_url=BASE,
+        link_secret=SECRET,  # type: ignore[arg-type]
     )
     who = customer(store)
     with store.session() as session, session.begin():

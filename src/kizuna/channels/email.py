@@ -149,8 +149,7 @@ class EmailChannel:
             raise ConfigError(f"KIZUNA_EMAIL_FROM must be an email address, got {from_address!r}")
         if len(unsubscribe_secret) < MIN_SECRET_LENGTH:
             raise ConfigError(
-                f"KIZUNA_EMAIL_UNSUBSCRIBE_SECRET must be at least {MIN_SECRET_LENGTH} characters "
-                "(a random string)"
+                f"KIZUNA_LINK_SECRET must be at least {MIN_SECRET_LENGTH} characters (a random string)"
             )
         if per_minute is not None and per_minute <= 0:
             raise ConfigError(f"KIZUNA_EMAIL_PER_MINUTE must be a positive number, got {per_minute}")
@@ -183,13 +182,13 @@ class EmailChannel:
         settings = settings or get_settings()
         missing = [
             f"KIZUNA_{name.upper()}"
-            for name in ("email_smtp_host", "email_from", "email_public_base_url", "email_unsubscribe_secret")
+            for name in ("email_smtp_host", "email_from", "public_base_url", "link_secret")
             if getattr(settings, name) is None
         ]
         if missing:
             raise ConfigError(f"the email channel is not configured: set {', '.join(missing)}")
-        assert settings.email_smtp_host and settings.email_from and settings.email_public_base_url
-        assert settings.email_unsubscribe_secret is not None
+        assert settings.email_smtp_host and settings.email_from and settings.public_base_url
+        assert settings.link_secret is not None
         password = settings.email_smtp_password
         return cls(
             host=settings.email_smtp_host,
@@ -201,8 +200,8 @@ class EmailChannel:
             from_address=settings.email_from,
             per_minute=settings.email_per_minute,
             templates_dir=settings.email_templates_dir,
-            public_base_url=settings.email_public_base_url,
-            unsubscribe_secret=settings.email_unsubscribe_secret.get_secret_value(),
+            public_base_url=settings.public_base_url,
+            unsubscribe_secret=settings.link_secret.get_secret_value(),
         )
 
     def _render_template(self, name: str, variables: Mapping[str, Any]) -> str:

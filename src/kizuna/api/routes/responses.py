@@ -1,7 +1,7 @@
 """Links in messages: one-click unsubscribe (RFC 8058), the open pixel and tracked clicks (no API key).
 
 Each link carries a token signed for its purpose (``kizuna.channels.tokens``) under the one secret
-``KIZUNA_EMAIL_UNSUBSCRIBE_SECRET``, which the email channel already needs; without it every link is refused.
+``KIZUNA_LINK_SECRET``, which the email channel already needs; without it every link is refused.
 The token names the delivery, so each response is recorded against the message, scenario, step and arm it
 answers. No IP address is stored, only the user agent's family.
 """
@@ -50,12 +50,12 @@ _DONE = """<h1>配信を停止しました / You are unsubscribed</h1>
 
 
 def _secret(settings: Settings) -> str:
-    if settings.email_unsubscribe_secret is None:
+    if settings.link_secret is None:
         raise NotFoundError(
-            "links in messages are not set up here: set KIZUNA_EMAIL_UNSUBSCRIBE_SECRET to the secret the "
+            "links in messages are not set up here: set KIZUNA_LINK_SECRET to the secret the "
             "messages were signed with"
         )
-    return settings.email_unsubscribe_secret.get_secret_value()
+    return settings.link_secret.get_secret_value()
 
 
 def _delivery_key(token: str, settings: Settings, purpose: LinkPurpose, url: str | None = None) -> str:
