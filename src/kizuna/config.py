@@ -236,6 +236,29 @@ class Settings(BaseSettings):
         description="Secret (16 characters or more) under which the tokens in those links are signed.",
     )
 
+    web_slots_file: Path | None = Field(
+        default=None,
+        description="YAML file of the site's web slots (recommendations, content, pop-ups) that "
+        "/v1/personalize serves; unset: the example shipped with kizuna, which the demo shop uses.",
+    )
+    web_delivery_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Days a scenario's send to a web slot waits for the customer's next page view; older "
+        "ones are no longer shown.",
+    )
+    web_demo_shop: bool | None = Field(
+        default=None,
+        description="Serve the demo shop at /demo/shop from `kizuna serve`. Unset: on for the embedded "
+        "SQLite store (no KIZUNA_DATABASE_URL), off otherwise.",
+    )
+    web_audiences_file: Path | None = Field(
+        default=None,
+        description="YAML file of cookie-based ad audiences (visitors who viewed a product or category and "
+        "did not buy) served at /v1/audiences/NAME/visitors; unset: the example shipped with kizuna.",
+    )
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
@@ -274,6 +297,11 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    def demo_shop_enabled(self) -> bool:
+        """Whether ``kizuna serve`` serves the demo shop: ``web_demo_shop``, or by default only on the
+        embedded SQLite store."""
+        return self.web_demo_shop if self.web_demo_shop is not None else self.database_url is None
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, or the SQLite file in ``data_dir``."""

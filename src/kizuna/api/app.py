@@ -15,7 +15,18 @@ from pydantic.json_schema import models_json_schema
 from kizuna import __version__
 from kizuna.api import errors
 from kizuna.api.deps import WriteKeyCache, writing
-from kizuna.api.routes import consent, health, privacy, profiles, responses, snippet, tracking
+from kizuna.api.routes import (
+    audiences,
+    consent,
+    demo_shop,
+    health,
+    personalize,
+    privacy,
+    profiles,
+    responses,
+    snippet,
+    tracking,
+)
 from kizuna.api.schemas import ConsentRequest
 from kizuna.config import Settings, get_settings
 from kizuna.ingest.queue import IngestQueue
@@ -32,6 +43,9 @@ kizuna's HTTP API.
   `Authorization: Bearer kzs_...` with the scope each route names.
 * **Links in messages** (`/v1/unsubscribe/{token}`, `/v1/o/{token}.gif`, `/v1/c/{token}`): one-click
   unsubscribe, the open pixel and tracked clicks, authorised by the signed token in the link.
+* **Web personalisation** (`/v1/personalize`, write key): what each `data-kizuna-slot` shows a visitor.
+* **Cookie audiences** (`/v1/audiences/{name}/visitors`, secret key with `audiences:read`): anonymous ids
+  for an ad server.
 * **The snippet** `/kizuna.js` and the public notice of what it sends, `/privacy/transmission`.
 """
 
@@ -74,6 +88,10 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
     errors.install(app)
     for module in (health, tracking, consent, profiles, privacy, snippet, responses):
         app.include_router(module.router)
+    app.include_router(personalize.router)
+    app.include_router(audiences.router)
+    if settings.demo_shop_enabled():
+        app.include_router(demo_shop.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -238,3 +238,4 @@ def secret_key(scope: str) -> Callable[[Request, Store], KeyInfo]:
 ProfilesKey = Annotated[KeyInfo, Depends(secret_key("profiles:read"))]
 EventsKey = Annotated[KeyInfo, Depends(secret_key("events:read"))]
 PrivacyKey = Annotated[KeyInfo, Depends(secret_key("privacy"))]
+AudiencesKey = Annotated[KeyInfo, Depends(secret_key("audiences:read"))]

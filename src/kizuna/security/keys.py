@@ -35,6 +35,7 @@ SCOPES: dict[str, str] = {
     "profiles:read": "read customer 360s and search customers",
     "events:read": "list events",
     "privacy": "export and delete customers' data",
+    "audiences:read": "read cookie-based ad audiences (anonymous ids of visitors who allow ads)",
     "admin": "everything above",
 }
 

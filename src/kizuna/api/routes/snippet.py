@@ -34,6 +34,7 @@ def snippet_defaults(settings: Settings) -> dict[str, object]:
         "consent": consent,
         "cookieDays": settings.snippet_cookie_days,
         "visitMinutes": settings.snippet_visit_minutes,
+        "personalise": "opt-out" if default_allows("personalisation", settings) else "opt-in",
     }
 
 

@@ -3,7 +3,7 @@
   "use strict";
 
   // The server replaces this object with its settings (snippet_consent, snippet_cookie_days ...).
-  var DEFAULTS = /*KIZUNA_DEFAULTS*/ { consent: "opt-in", cookieDays: 395, visitMinutes: 30 } /*END*/;
+  var DEFAULTS = /*KIZUNA_DEFAULTS*/ { consent: "opt-in", cookieDays: 395, visitMinutes: 30, personalise: "opt-out" } /*END*/;
   var VERSION = "1";
   var PURPOSES = ["tracking", "personalisation", "email", "direct_mail", "ads", "third_party"];
 
@@ -34,7 +34,9 @@
     visitMinutes: Number(pick("visitMinutes", DEFAULTS.visitMinutes)) || 30,
     cookieDomain: pick("cookieDomain", ""),
     policyVersion: pick("policyVersion", null),
-    autoPage: String(pick("autoPage", "true")) !== "false"
+    autoPage: String(pick("autoPage", "true")) !== "false",
+    personalise: pick("personalise", DEFAULTS.personalise) === "opt-in" ? "opt-in" : "opt-out",
+    slots: String(pick("slots", "true")) !== "false"
   };
 
   // -- cookies ------------------------------------------------------------------------------------------
@@ -174,6 +176,189 @@
     return true;
   }
 
+
+  // -- web slots ----------------------------------------------------------------------------------------
+  // Slots are filled from data with DOM nodes and textContent only: nothing the server sends is run as HTML.
+  function personalisation() {
+    var status = (choices().p || {}).personalisation;
+    if (status) return status === "granted";
+    return config.personalise === "opt-out";
+  }
+
+  function safeUrl(url) { return typeof url === "string" && /^(https?:\/\/|\/(?!\/))/.test(url) ? url : null; }
+
+  function node(tag, className, text) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined && text !== null && text !== "") el.textContent = String(text);
+    return el;
+  }
+
+  function link(url, child, slot) {
+    var a = document.createElement("a");
+    var href = safeUrl(url);
+    if (href) a.href = href;
+    a.appendChild(child);
+    a.addEventListener("click", function () { api.track("Slot Clicked", { slot: slot, url: href }); });
+    return a;
+  }
+
+  function image(url, alt) {
+    var src = safeUrl(url);
+    if (!src) return null;
+    var img = document.createElement("img");
+    img.src = src;
+    img.alt = alt || "";
+    img.loading = "lazy";
+    img.onerror = function () { if (img.parentNode) img.parentNode.removeChild(img); };
+    return img;
+  }
+
+  function price(item) {
+    if (typeof item.price !== "number") return "";
+    var currency = item.currency || "JPY";
+    try { return new Intl.NumberFormat(document.documentElement.lang || "ja", { style: "currency", currency: currency }).format(item.price); }
+    catch (e) { return currency + " " + item.price; }
+  }
+
+  function cards(items, slot) {
+    var list = node("div", "kizuna-items");
+    for (var i = 0; i < items.length; i++) {
+      var item = items[i];
+      var card = node("div", "kizuna-card");
+      card.setAttribute("data-kizuna-sku", item.sku || "");
+      var img = image(item.image_url, item.title);
+      if (img) card.appendChild(img);
+      card.appendChild(link(item.url, node("span", "kizuna-title", item.title), slot));
+      card.appendChild(node("div", "kizuna-price", price(item)));
+      if (item.reason_text) card.appendChild(node("div", "kizuna-reason", item.reason_text));
+      list.appendChild(card);
+    }
+    return list;
+  }
+
+  function contentNodes(content, slot) {
+    var box = node("div", "kizuna-content");
+    var img = image(content.image, content.title);
+    if (img) box.appendChild(img);
+    if (content.title) box.appendChild(node("h2", "kizuna-heading", content.title));
+    if (content.body) box.appendChild(node("p", "kizuna-body", content.body));
+    if (content.items && content.items.length) box.appendChild(cards(content.items, slot));
+    if (content.cta || content.link) box.appendChild(link(content.link, node("span", "kizuna-cta", content.cta || content.link), slot));
+    return box;
+  }
+
+  function replace(el, child) {
+    while (el.firstChild) el.removeChild(el.firstChild);
+    el.appendChild(child);
+  }
+
+  var POPUP_SEEN = "kz_popup_";
+
+  function popupSeen(slot) {
+    try { return window.sessionStorage.getItem(POPUP_SEEN + slot) === "1"; } catch (e) { return false; }
+  }
+
+  function showPopup(el, answer) {
+    if (popupSeen(answer.slot)) return;
+    try { window.sessionStorage.setItem(POPUP_SEEN + answer.slot, "1"); } catch (e) { /* private mode */ }
+    var overlay = node("div", "kizuna-popup");
+    overlay.setAttribute("role", "dialog");
+    overlay.setAttribute("aria-modal", "true");
+    overlay.setAttribute("data-kizuna-popup", answer.slot);
+    var s = overlay.style;
+    s.position = "fixed"; s.left = "0"; s.top = "0"; s.right = "0"; s.bottom = "0"; s.zIndex = "2147483000";
+    s.background = "rgba(0,0,0,.45)"; s.display = "flex"; s.alignItems = "center"; s.justifyContent = "center";
+    var panel = node("div", "kizuna-popup-panel");
+    var p = panel.style;
+    p.background = "#fff"; p.color = "#222"; p.padding = "1.5rem"; p.borderRadius = ".5rem"; p.maxWidth = "26rem";
+    var close = node("button", "kizuna-popup-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "close");
+    close.style.float = "right";
+    close.addEventListener("click", function () { if (overlay.parentNode) overlay.parentNode.removeChild(overlay); });
+    panel.appendChild(close);
+    panel.appendChild(contentNodes(answer.popup.content || {}, answer.slot));
+    overlay.appendChild(panel);
+    overlay.addEventListener("click", function (e) { if (e.target === overlay) close.click(); });
+    (el || document.body).appendChild(overlay);
+    if (el) el.hidden = false;
+    api.track("Slot Viewed", { slot: answer.slot, kind: "popup", reason: answer.reason });
+  }
+
+  function armPopup(el, answer) {
+    var trigger = answer.popup.trigger;
+    if (trigger === "scroll") {
+      var percent = Number(answer.popup.scroll_percent) || 50;
+      var onScroll = function () {
+        var doc = document.documentElement;
+        var room = Math.max(1, doc.scrollHeight - window.innerHeight);
+        if ((window.scrollY / room) * 100 >= percent) { window.removeEventListener("scroll", onScroll); showPopup(el, answer); }
+      };
+      window.addEventListener("scroll", onScroll, { passive: true });
+    } else if (trigger === "exit_intent") {
+      var onLeave = function (e) {
+        if (!e.relatedTarget && e.clientY <= 0) { document.removeEventListener("mouseout", onLeave); showPopup(el, answer); }
+      };
+      document.addEventListener("mouseout", onLeave);
+    } else {
+      showPopup(el, answer);
+    }
+  }
+
+  function fill(el, answer) {
+    el.setAttribute("data-kizuna-reason", answer.reason || "");
+    if (answer.kind === "popup" && answer.popup) { armPopup(el, answer); return; }
+    if (answer.items && answer.items.length) {
+      var box = node("div", "kizuna-recommendations");
+      if (answer.title) box.appendChild(node("h3", "kizuna-heading", answer.title));
+      box.appendChild(cards(answer.items, answer.slot));
+      replace(el, box);
+    } else if (answer.content) {
+      replace(el, contentNodes(answer.content, answer.slot));
+    } else {
+      return; // nothing chosen: the page's own content stays
+    }
+    el.setAttribute("data-kizuna-filled", "true");
+    api.track("Slot Viewed", { slot: answer.slot, kind: answer.kind, reason: answer.reason });
+  }
+
+  function personalise() {
+    if (!config.slots || !personalisation() || !window.fetch || !document.querySelectorAll) return null;
+    var found = document.querySelectorAll("[data-kizuna-slot]");
+    var bySlot = {};
+    var names = [];
+    for (var i = 0; i < found.length && names.length < 20; i++) {
+      var name = found[i].getAttribute("data-kizuna-slot");
+      if (!name || bySlot[name] || popupSeen(name)) continue;
+      bySlot[name] = found[i];
+      names.push(name);
+    }
+    if (!names.length) return null;
+    var product = document.querySelector("[data-kizuna-product]");
+    var body = {
+      writeKey: config.writeKey,
+      slots: names,
+      lang: (document.documentElement.lang || navigator.language || "ja").slice(0, 2),
+      consent: choices().p || {}
+    };
+    if (product) body.product = product.getAttribute("data-kizuna-product");
+    if (tracking()) {
+      body.anonymousId = anonymousId();
+      body.returning = visit.returning;
+    }
+    return window.fetch(config.host + "/v1/personalize", {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "Content-Type": "text/plain" },
+      credentials: "omit"
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (answer) {
+      var listed = (answer && answer.slots) || [];
+      for (var j = 0; j < listed.length; j++) if (bySlot[listed[j].slot]) fill(bySlot[listed[j].slot], listed[j]);
+      return listed;
+    }).catch(function () { return null; }); // offline: the page's own content stays
+  }
+
   // -- the public interface -----------------------------------------------------------------------------
   var pageSent = false;
   var api = {
@@ -236,6 +421,7 @@
     consentGiven: function (purpose) { return (choices().p || {})[purpose || "tracking"] || null; },
     reset: function () { dropCookie(COOKIE.user); dropCookie(COOKIE.id); visit.returning = false; },
     flush: flush,
+    personalise: function () { return personalise(); },
     config: config
   };
 
@@ -268,4 +454,6 @@
     if (call && typeof api[call[0]] === "function") api[call[0]].apply(api, call.slice(1));
   }
   if (config.autoPage && !pageSent) api.page();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", personalise);
+  else personalise();
 })(window, document);
