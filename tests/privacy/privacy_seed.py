@@ -27,6 +27,7 @@ from kizuna.store.tables import (
     OrderLine,
     Product,
 )
+from kizuna.store.visitors import VisitorConsent
 
 T0 = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
 
@@ -114,6 +115,8 @@ def seed(store: Store) -> Seeded:
                     properties={"sku": "tea", "price": 980},
                 ),
                 Event(message_id="e-anon", type="page", anonymous_id="dev-a1", occurred_at=T0),
+                VisitorConsent(anonymous_id="dev-a1", purpose="ads", status="granted", recorded_at=T0),
+                VisitorConsent(anonymous_id="dev-bob", purpose="ads", status="granted", recorded_at=T0),
                 Event(message_id="e-bob", type="page", customer_id=bob.id, occurred_at=T0),
                 Interaction(dedup_key="i-a", customer_id=alice.id, product_id=beans.id, kind="purchase"),
                 Interaction(dedup_key="i-b", customer_id=bob.id, product_id=tea.id, kind="view"),

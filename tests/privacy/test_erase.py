@@ -22,6 +22,7 @@ from kizuna.store.tables import (
     OrderLine,
     Product,
 )
+from kizuna.store.visitors import VisitorConsent
 
 
 def _revenue(store: Store) -> tuple[float, int]:
@@ -45,6 +46,8 @@ def test_delete_leaves_no_row_about_the_customer_and_no_personal_data(store: Sto
     with store.session() as s:
         assert s.get(Customer, ids.alice) is None
         assert s.scalar(select(func.count()).select_from(Event).where(Event.anonymous_id == "dev-a1")) == 0
+        # Her browser's decisions from before she was known go with her; another visitor's stay.
+        assert s.scalars(select(VisitorConsent.anonymous_id)).all() == ["dev-bob"]
         assert s.scalars(select(Order.external_id)).all() == ["o-b"]
         assert s.scalar(select(func.count()).select_from(OrderLine)) == 0
         assert s.scalar(select(func.count()).select_from(Coupon)) == 0
@@ -71,6 +74,7 @@ def test_delete_leaves_no_row_about_the_customer_and_no_personal_data(store: Sto
         "customers": 1,
         "deliveries": 1,
         "events": 4,
+        "visitor_consents": 1,
         "identities": 3,
         "interactions": 1,
         "order_lines": 2,
@@ -112,7 +116,12 @@ def test_anonymise_keeps_revenue_but_not_the_person(store: Store) -> None:
     assert record.details["mode"] == "anonymise" and record.customer_id is None
     assert record.details["anonymised"]["orders"] == 2
     assert rows_per_table(store, ids.alice)["responses"] == 1  # how she answered stays with the campaign
-    assert record.details["deleted"] == {"events": 1, "identities": 3, "segment_members": 2}
+    assert record.details["deleted"] == {
+        "events": 1,
+        "identities": 3,
+        "segment_members": 2,
+        "visitor_consents": 1,
+    }
     assert record.details["withdrawn"] == [p.value for p in Purpose]
     with store.session() as s:
         [merge] = s.scalars(select(IdentityMerge)).all()

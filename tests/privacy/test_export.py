@@ -44,6 +44,7 @@ def test_export_holds_the_profile_history_and_merged_profile(store: Store) -> No
     assert orders["o-1"]["ordered_at"] == "2024-04-01T09:00:00+00:00"
     assert {e["message_id"] for e in data["events"]} == {"e-page", "e-identify", "e-track"}
     assert [e["message_id"] for e in data["device_events"]] == ["e-anon"]  # before she was known
+    assert [(c["anonymous_id"], c["purpose"]) for c in data["device_consents"]] == [("dev-a1", "ads")]
     assert [(c["purpose"], c["status"], c["source"]) for c in data["consents"]] == [
         ("email", "withdrawn", "mail"),  # the merged profile's decision, a day earlier
         ("email", "granted", "signup"),

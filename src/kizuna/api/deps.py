@@ -171,7 +171,7 @@ class Tracking:
     decoded: dict[str, Any] | None
 
 
-def _basic_user(header: str) -> str | None:
+def basic_user(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -184,7 +184,7 @@ def _basic_user(header: str) -> str | None:
     return user
 
 
-def _key_in_body(body: bytes) -> tuple[str | None, dict[str, Any]]:
+def key_in_body(body: bytes) -> tuple[str | None, dict[str, Any]]:
     try:
         decoded = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -203,10 +203,10 @@ async def write_key(
 ) -> Tracking:
     """A write key from HTTP Basic (as Segment's libraries send it) or the body's ``writeKey`` (browsers)."""
     header = request.headers.get("authorization")
-    token = _basic_user(header) if header else None
+    token = basic_user(header) if header else None
     decoded = None
     if token is None:
-        token, decoded = _key_in_body(body)
+        token, decoded = key_in_body(body)
     if not token:
         raise AuthenticationError(
             "no write key: send it as the HTTP Basic user name with an empty password, or as writeKey"

@@ -17,7 +17,8 @@ Two modes:
     interactions, campaign memberships, coupons and redemptions stay, attached to the pseudonymous profile.
     Any other table pointing at customers is deleted from.
 
-In both modes the device's events that were never attributed to anyone are deleted. The audit rows of
+In both modes the device's events that were never attributed to anyone are deleted, and so are the consent
+decisions its browsers reported before the customer was known (``visitor_consents``). The audit rows of
 profiles merged into this one keep only a hash of the merged external id (anonymised: not even that, and
 earlier privacy requests lose their link to the profile). The deletion is recorded as a
 :class:`~kizuna.store.access.PrivacyRequest` whose ``subject_hash`` is the SHA-256 of the external id; it
@@ -42,6 +43,7 @@ from kizuna.store.engine import Store
 from kizuna.store.references import CustomerReference, affected, customer_references
 from kizuna.store.tables import Base, Customer, Event, Order, table_of
 from kizuna.store.types import utcnow
+from kizuna.store.visitors import VisitorConsent
 
 Mode = Literal["delete", "anonymise"]
 
@@ -113,6 +115,9 @@ def delete_customer(
             session, delete(events).where(events.c.customer_id.is_(None), events.c.anonymous_id.in_(devices))
         )
         _count(deleted, "events", gone)
+        decisions = table_of(VisitorConsent)
+        gone = affected(session, delete(decisions).where(decisions.c.anonymous_id.in_(devices)))
+        _count(deleted, "visitor_consents", gone)
     _scrub_audit(session, customer_id, mode, anonymised)
 
     withdrawn: list[str] = []

@@ -2,7 +2,8 @@
 
 Every table with a foreign key to ``customers`` is covered (found from the schema, see
 :mod:`kizuna.store.references`), under the table's name. Orders carry their lines, campaign memberships their
-campaign; the events of their devices never attributed to anyone (``device_events``), the audit rows of
+campaign; the events of their devices never attributed to anyone (``device_events``) and the consent decisions
+those devices reported before the customer was known (``device_consents``), the audit rows of
 profiles merged into this one and of earlier requests are included too. The export
 itself is recorded as a :class:`~kizuna.store.access.PrivacyRequest` of kind ``export``.
 """
@@ -24,6 +25,7 @@ from kizuna.store.engine import Store
 from kizuna.store.references import customer_references
 from kizuna.store.tables import Campaign, Coupon, Customer, Event, OrderLine, Product, table_of
 from kizuna.store.types import utcnow
+from kizuna.store.visitors import VisitorConsent
 
 #: Version of the export's layout, for whoever reads it back.
 EXPORT_FORMAT = "kizuna-customer-export/1"
@@ -92,6 +94,7 @@ def collect(session: Session, customer_id: int) -> dict[str, Any]:
         rows = _rows(session, ref.table, ref.column == customer_id)
         data[ref.name] = data.get(ref.name, []) + rows
     data["device_events"] = _device_events(session, customer_id)
+    data["device_consents"] = _device_consents(session, customer_id)
     _detail_orders(session, data.get("orders", []))
     _name_campaigns(session, data.get("campaign_members", []))
     _name_coupons(session, data.get("coupon_redemptions", []))
@@ -111,6 +114,15 @@ def _device_events(session: Session, customer_id: int) -> list[dict[str, Any]]:
         return []
     events = table_of(Event)
     return _rows(session, events, and_(events.c.customer_id.is_(None), events.c.anonymous_id.in_(devices)))
+
+
+def _device_consents(session: Session, customer_id: int) -> list[dict[str, Any]]:
+    """Consent decisions the customer's browsers reported before they were known (``visitor_consents``)."""
+    devices = device_ids(session, customer_id)
+    if not devices:
+        return []
+    decisions = table_of(VisitorConsent)
+    return _rows(session, decisions, decisions.c.anonymous_id.in_(devices))
 
 
 def _detail_orders(session: Session, orders: list[dict[str, Any]]) -> None:

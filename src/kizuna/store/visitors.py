@@ -3,7 +3,7 @@
 A customer's decisions live in ``consents``. A visitor kizuna cannot tie to a customer yet (a cookie id with
 no customer) still tells the snippet what it allows; those choices are kept here against the anonymous id,
 append-only like ``consents``, so that cookie-based ad audiences and web personalisation can respect them.
-Owned by migration 0010. The rows hold a random cookie id and a decision, no personal data.
+Owned by migration 0006. The rows hold a random cookie id and a decision, no personal data.
 """
 
 from __future__ import annotations

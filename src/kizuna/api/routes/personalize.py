@@ -21,10 +21,10 @@ from kizuna.api.deps import (
     KeyInfo,
     StoreDep,
     WriteKeyCache,
-    _basic_user,
-    _key_in_body,
+    basic_user,
     check_key,
     get_key_cache,
+    key_in_body,
     writing,
 )
 from kizuna.api.errors import ERROR_RESPONSES
@@ -84,7 +84,7 @@ def _authorise(store: Store, cache: WriteKeyCache, request: Request, token: str 
     scheme, _, bearer = header.partition(" ")
     if scheme.lower() == "bearer" and bearer.strip():
         return check_key(store, bearer.strip(), kind=KeyKind.SECRET, scope="profiles:read")
-    token = (_basic_user(header) if header else None) or token
+    token = (basic_user(header) if header else None) or token
     if not token:
         raise AuthenticationError("no write key: send it as writeKey, or as the HTTP Basic user name")
     info = cache.get(token)
@@ -122,7 +122,7 @@ async def personalize_post(
     """What each named slot shows this visitor: ``{slot, personalised, kind, content | items | popup,
     reason}`` for ``slot``, or ``{"slots": [...]}`` for ``slots``. Without personalisation consent:
     ``personalised: false`` and no content (the page keeps the slot's own HTML)."""
-    token, decoded = _key_in_body(body)
+    token, decoded = key_in_body(body)
     ask = PersonalizeRequest.model_validate(decoded)
     settings: Settings = request.app.state.settings
     key = await run_in_threadpool(_authorise, store, cache, request, token)

@@ -1,6 +1,6 @@
 """consent decisions of anonymous visitors
 
-Revision ID: 0010
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 10:00:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import kizuna.store.types
 
-revision: str = "0010"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
