@@ -259,6 +259,39 @@ class Settings(BaseSettings):
         "did not buy) served at /v1/audiences/NAME/visitors; unset: the example shipped with kizuna.",
     )
 
+    # -- measurement: attribution window, costs per message, lifetime value --------------------------------
+    attribution_window_days: int = Field(
+        default=7,
+        ge=1,
+        description="Days after a message (or after entering a scenario) within which an order is counted "
+        "as its conversion.",
+    )
+    cost_per_email: float = Field(
+        default=0.0, ge=0, description="Cost of one sent email, in default_currency (ROI in reports)."
+    )
+    cost_per_dm_piece: float = Field(
+        default=0.0,
+        ge=0,
+        description="Print cost of one direct-mail piece, in default_currency (ROI in reports).",
+    )
+    cost_dm_postage: float = Field(
+        default=0.0,
+        ge=0,
+        description="Postage of one direct-mail piece, in default_currency (ROI in reports).",
+    )
+    ltv_horizon_days: int = Field(
+        default=365,
+        ge=1,
+        le=3_650,
+        description="Days ahead over which `kizuna value compute` predicts purchases and lifetime value.",
+    )
+    ltv_discount_rate: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="Yearly discount rate applied to predicted future spend (0.1 = 10 % a year).",
+    )
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:

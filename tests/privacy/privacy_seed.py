@@ -27,6 +27,7 @@ from kizuna.store.tables import (
     OrderLine,
     Product,
 )
+from kizuna.store.values import CustomerValue
 from kizuna.store.visitors import VisitorConsent
 
 T0 = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
@@ -172,6 +173,23 @@ def seed(store: Store) -> Seeded:
                 details={"user_agent": "Safari"},
             )
         )
+        for who in (alice, old):  # both were valued: merging keeps the survivor's row
+            s.add(
+                CustomerValue(
+                    customer_id=who.id,
+                    r_score=5,
+                    f_score=4,
+                    m_score=3,
+                    rfm_segment="champions",
+                    p_alive=0.9,
+                    expected_purchases=2.5,
+                    expected_value=3_000.0,
+                    ltv=7_500.0,
+                    horizon_days=365,
+                    model_version="test",
+                    computed_at=T0,
+                )
+            )
         s.flush()
         merge_customers(s, alice.id, old.id, reason="email")
         s.commit()

@@ -64,5 +64,11 @@ def _register() -> None:
     main.add_command(audiences)
     register_datasets(import_group)
 
+    from kizuna.cli.report import report
+    from kizuna.cli.value import value
+
+    main.add_command(report)
+    main.add_command(value)
+
 
 _register()

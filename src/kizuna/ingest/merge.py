@@ -104,9 +104,13 @@ def _drop_clashes(
     dropped: list[dict[str, Any]] = []
     for key in ref.unique_keys:
         others = [ref.table.c[name] for name in key if name != ref.column.name]
-        if not others:
-            continue
         theirs = ref.table.alias("survivor_rows")
+        if not others:
+            # One row per customer (customer_values): the survivor's row stays, the merged one goes.
+            single = and_(ref.column == merged_id, exists().where(theirs.c[ref.column.name] == survivor_id))
+            if affected(session, delete(ref.table).where(single)):
+                dropped.append({ref.column.name: merged_id})
+            continue
         clash = and_(
             ref.column == merged_id,
             exists().where(

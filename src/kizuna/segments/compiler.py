@@ -36,6 +36,7 @@ from kizuna.segments.conditions import (
     SegmentCondition,
     SubscriptionCondition,
     TrialOnlyCondition,
+    ValueCondition,
     ViewedNotBoughtCondition,
 )
 from kizuna.segments.profile import attribute_members, consent_members
@@ -46,6 +47,7 @@ from kizuna.segments.purchases import (
     trial_only_members,
 )
 from kizuna.segments.sets import Members, Scope, all_of, any_of, resolved
+from kizuna.segments.values import value_members
 from kizuna.store.bulk import LOOKUP_CHUNK, chunked
 
 #: Gives the stored condition of a segment by name; raises KeyError (or NotFoundError) for unknown names.
@@ -81,6 +83,8 @@ class _Compiler:
             return attribute_members(condition, scope, self.place(_join(path, "attribute")))
         if isinstance(condition, MeasureCondition):
             return measure_members(condition, scope, self.place(_join(path, "measure")))
+        if isinstance(condition, ValueCondition):
+            return value_members(condition, scope, self.place(_join(path, "value")))
         if isinstance(condition, BoughtCondition):
             return bought_members(condition, scope)
         if isinstance(condition, ViewedNotBoughtCondition):

@@ -13,6 +13,8 @@ A condition is a mapping whose one distinguishing key says what it tests::
         within_days: 7
         count: {gte: 3}
       - not: {consent: email}
+      - value: ltv                         # stored by `kizuna value compute`
+        gte: 50000
       - segment: vip                       # another segment's current members
 
 Comparisons (``eq``, ``ne``, ``gt``, ``gte``, ``lt``, ``lte``, ``in``, ``not_in``, ``contains``, ``exists``)
@@ -124,6 +126,34 @@ class MeasureCondition(Comparison):
         return self
 
 
+#: Stored customer values (``customer_values``, written by ``kizuna value compute``) a condition may test.
+ValueName = Literal[
+    "ltv",
+    "p_alive",
+    "expected_purchases",
+    "expected_value",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+]
+
+
+class ValueCondition(Comparison):
+    """A customer's stored value: predicted lifetime value (``ltv``), probability of being active
+    (``p_alive``), expected purchases and spend, RFM scores (1-5) or RFM segment (``champions`` ...).
+
+    Customers without a computed value match nothing but ``exists: false``.
+    """
+
+    value: ValueName
+
+    @model_validator(mode="after")
+    def _has_test(self) -> ValueCondition:
+        self._require_operator(f"value {self.value!r}")
+        return self
+
+
 class ProductTarget(_Strict):
     """A product (by SKU) or a category (by path prefix, ``食品`` matches ``食品/コーヒー``), in a window."""
 
@@ -218,6 +248,7 @@ KINDS: dict[str, type[_Strict]] = {
     "segment": SegmentCondition,
     "attribute": AttributeCondition,
     "measure": MeasureCondition,
+    "value": ValueCondition,
     "bought": BoughtCondition,
     "viewed_not_bought": ViewedNotBoughtCondition,
     "event": EventCondition,
@@ -244,6 +275,7 @@ Condition = Annotated[
     | Annotated[SegmentCondition, Tag("segment")]
     | Annotated[AttributeCondition, Tag("attribute")]
     | Annotated[MeasureCondition, Tag("measure")]
+    | Annotated[ValueCondition, Tag("value")]
     | Annotated[BoughtCondition, Tag("bought")]
     | Annotated[ViewedNotBoughtCondition, Tag("viewed_not_bought")]
     | Annotated[EventCondition, Tag("event")]

@@ -47,6 +47,9 @@ def customer_references() -> list[CustomerReference]:
                     for index in table.indexes
                     if index.unique and column.name in index.columns
                 )
+                # A table keyed by the customer (one row per customer) clashes on its primary key.
+                if column.primary_key:
+                    keys += (tuple(c.name for c in table.primary_key.columns),)
                 found.append(CustomerReference(table, column, keys))
     return found
 

@@ -394,3 +394,7 @@ TABLES_IN_ORDER.append(Response)
 from kizuna.store.visitors import VisitorConsent  # noqa: E402
 
 TABLES_IN_ORDER.append(VisitorConsent)
+
+from kizuna.store.values import CustomerValue  # noqa: E402
+
+TABLES_IN_ORDER.append(CustomerValue)
