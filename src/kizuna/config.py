@@ -292,6 +292,65 @@ class Settings(BaseSettings):
         description="Yearly discount rate applied to predicted future spend (0.1 = 10 % a year).",
     )
 
+    dm_font_path: Path | None = Field(
+        default=None,
+        description="TrueType font (.ttf, or .otf with TrueType outlines) printed on paper direct mail; "
+        "unset: IPAexGothic, shipped with kizuna.",
+    )
+    dm_templates_dir: Path | None = Field(
+        default=None,
+        description="Folder of the designer's own direct mail layouts (<name>.yaml); a file here replaces "
+        "the shipped layout of the same name.",
+    )
+    dm_images_dir: Path | None = Field(
+        default=None,
+        description="Folder of product images for direct mail: an item whose image_url is a file path "
+        "inside it is printed with that image; every other item gets an image placeholder box.",
+    )
+    dm_landing_url: str | None = Field(
+        default=None,
+        description="Where a scanned direct mail QR code leads (http:// or https://); the piece's coupon is "
+        "appended as ?coupon=CODE. Unset: public_base_url + '/'.",
+    )
+    dm_min_days_between: int = Field(
+        default=7,
+        ge=0,
+        le=3_650,
+        description="Customers who were sent direct mail within this many days are left out of a print "
+        "batch (suppressed: frequency cap); 0 turns it off.",
+    )
+    dm_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Processes that render a direct mail batch in parallel (ReportLab is pure Python).",
+    )
+    dm_chunk_pieces: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Pieces per PDF file of a print batch (pieces-001.pdf, pieces-002.pdf ...).",
+    )
+    dm_lease_seconds: float = Field(
+        default=3_600,
+        ge=60,
+        le=7 * 86_400,
+        description="How long `kizuna dm render` holds the deliveries it claimed: keep it above a batch's "
+        "rendering time.",
+    )
+    dm_spool_dir: Path | None = Field(
+        default=None,
+        description="Folder where `kizuna deliver` writes single direct mail pieces (<key>.pdf); unset: "
+        "direct mail is printed only in batches with `kizuna dm render`.",
+    )
+
+    @field_validator("dm_landing_url")
+    @classmethod
+    def _dm_landing_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_http_url(value, "dm_landing_url")
+        return value
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import ColumnElement, Update, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -111,12 +111,19 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 
 
 def claim(
-    session: Session, channel: str, *, now: datetime, limit: int, settings: Settings
+    session: Session,
+    channel: str,
+    *,
+    now: datetime,
+    limit: int,
+    settings: Settings,
+    only: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[OutboxDelivery], int]:
     """Move up to ``limit`` due deliveries of ``channel`` to ``sending``, oldest due first (uncommitted).
 
-    Returns the claimed deliveries (``attempts`` counting this attempt) and how many ``sending`` rows whose
-    lease ran out were marked failed because their attempts were used up.
+    ``only`` narrows the rows further (a scenario's, a print batch's). Returns the claimed deliveries
+    (``attempts`` counting this attempt) and how many ``sending`` rows whose lease ran out were marked
+    failed because their attempts were used up.
     """
     lease_until = now + timedelta(seconds=settings.delivery_lease_seconds)
     stale = (
@@ -124,6 +131,7 @@ def claim(
         Delivery.status == SENDING,
         Delivery.due_at <= now,
         Delivery.attempts >= settings.delivery_max_attempts,
+        *only,
     )
     gave_up = _rowcount(
         session,
@@ -137,7 +145,12 @@ def claim(
     )
     due = (
         select(*_COLUMNS)
-        .where(Delivery.channel == channel, Delivery.status.in_((PENDING, SENDING)), Delivery.due_at <= now)
+        .where(
+            Delivery.channel == channel,
+            Delivery.status.in_((PENDING, SENDING)),
+            Delivery.due_at <= now,
+            *only,
+        )
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
     )

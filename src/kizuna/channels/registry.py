@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kizuna.channels.base import Channel
+from kizuna.channels.dm.channel import DirectMailChannel
 from kizuna.channels.email import EmailChannel
 from kizuna.channels.webhook import WebhookChannel
 from kizuna.config import Settings, get_settings
@@ -12,6 +13,7 @@ from kizuna.errors import ConfigError
 
 #: Builders of the channels that can send, by ``deliveries.channel`` name.
 CHANNELS: dict[str, Callable[[Settings], Channel]] = {
+    "direct_mail": DirectMailChannel.from_settings,
     "email": EmailChannel.from_settings,
     "webhook": WebhookChannel.from_settings,
 }

@@ -1,10 +1,10 @@
 """Signed link tokens: a delivery key in a URL, signed so that a link can be neither forged nor repurposed.
 
 A token is ``<key>.<mac>`` (both URL-safe base64), where the MAC is HMAC-SHA256 (cut to 16 bytes) of
-``<purpose>:<key>`` under a secret. The purpose (``unsubscribe``, ``open``, ``click``) is part of the signed
-text, so an open-pixel token cannot be replayed as an unsubscribe link. A click token also signs the target
-URL (``click:<len(key)>:<key><url>``): the redirect goes only where the message said it would, never to a URL
-an attacker appends. Unsubscribe tokens are those the email channel has always written.
+``<purpose>:<key>`` under a secret. The purpose (``unsubscribe``, ``open``, ``click``, ``scan``) is part of
+the signed text, so an open-pixel token cannot be replayed as an unsubscribe link. A click token also signs
+the target URL (``click:<len(key)>:<key><url>``): the redirect goes only where the message said it would,
+never to a URL an attacker appends. Unsubscribe tokens are those the email channel has always written.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class LinkPurpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     OPEN = "open"
     CLICK = "click"
+    SCAN = "scan"
 
 
 class LinkTokenError(KizunaError):

@@ -36,6 +36,7 @@ def _register() -> None:
     from kizuna.cli.db import db
     from kizuna.cli.deliver import deliver_command
     from kizuna.cli.demo import demo_data
+    from kizuna.cli.dm import dm
     from kizuna.cli.imports import import_group
     from kizuna.cli.keys import keys
     from kizuna.cli.privacy import privacy
@@ -62,6 +63,7 @@ def _register() -> None:
     main.add_command(privacy)
     main.add_command(scenarios)
     main.add_command(audiences)
+    main.add_command(dm)
     register_datasets(import_group)
 
     from kizuna.cli.report import report

@@ -7,12 +7,13 @@ font file is located and registered with matplotlib's font manager.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 from scipy import stats as _scipy
 
+from kizuna.errors import ConfigError
+from kizuna.fonts import bundled_font_path
 from kizuna.measure.experiment import ArmOutcome
 from kizuna.measure.stats import Lang, wilson_interval
 
@@ -35,16 +36,11 @@ _LABELS = {
 
 
 def japanese_font_file() -> Path | None:
-    """IPAexGothic (``fonts/ipaexg.ttf`` of the japanize-matplotlib package), without importing the package;
-    None when it is not installed."""
-    spec = importlib.util.find_spec("japanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
+    """IPAexGothic as installed with kizuna (see :mod:`kizuna.fonts`); None when it is not installed."""
+    try:
+        return bundled_font_path()
+    except ConfigError:
         return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / "fonts" / "ipaexg.ttf"
-        if path.is_file():
-            return path
-    return None
 
 
 def _font_family(lang: Lang) -> str | None:

@@ -398,3 +398,7 @@ TABLES_IN_ORDER.append(VisitorConsent)
 from kizuna.store.values import CustomerValue  # noqa: E402
 
 TABLES_IN_ORDER.append(CustomerValue)
+
+from kizuna.store.direct_mail import DmBatch  # noqa: E402
+
+TABLES_IN_ORDER.append(DmBatch)

@@ -1,4 +1,5 @@
-"""Links in messages: one-click unsubscribe (RFC 8058), the open pixel and tracked clicks (no API key).
+"""Links in messages: one-click unsubscribe (RFC 8058), the open pixel, tracked clicks and QR codes on
+paper (no API key).
 
 Each link carries a token signed for its purpose (``kizuna.channels.tokens``) under the one secret
 ``KIZUNA_LINK_SECRET``, which the email channel already needs; without it every link is refused.
@@ -12,6 +13,7 @@ import base64
 import html
 from contextlib import suppress
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +24,7 @@ from kizuna.channels.responses import ResponseKind, record_response, unsubscribe
 from kizuna.channels.tokens import LinkPurpose, LinkTokenError, read_link_token
 from kizuna.config import Settings
 from kizuna.errors import NotFoundError
+from kizuna.store.automation import Delivery
 from kizuna.store.types import utcnow
 
 router = APIRouter(prefix="/v1", tags=["responses"], responses=ERROR_RESPONSES)
@@ -122,3 +125,29 @@ def click(
     with writing(store), store.session() as session, session.begin():
         record_response(session, key, ResponseKind.CLICK, at=utcnow(), details=details)
     return RedirectResponse(u, status_code=302, headers=NO_CACHE)
+
+
+def _landing(settings: Settings, coupon: str | None) -> str:
+    base = settings.dm_landing_url or f"{settings.public_base_url or ''}/"
+    if not base.startswith(("https://", "http://")):
+        raise NotFoundError(
+            "scanned codes lead nowhere here: set KIZUNA_DM_LANDING_URL or KIZUNA_PUBLIC_BASE_URL"
+        )
+    if coupon is None:
+        return base
+    return f"{base}{'&' if '?' in base else '?'}{urlencode({'coupon': coupon})}"
+
+
+@router.get("/q/{token}", response_class=RedirectResponse, status_code=302)
+def scan(token: str, request: Request, settings: SettingsDep, store: StoreDep) -> RedirectResponse:
+    """A QR code on paper direct mail: records a ``scan`` and redirects (302) to the landing page
+    (``KIZUNA_DM_LANDING_URL``, default the public base URL), with the piece's coupon as ``?coupon=CODE``."""
+    key = _delivery_key(token, settings, LinkPurpose.SCAN)
+    details = {"user_agent": user_agent_family(request.headers.get("user-agent"))}
+    with writing(store), store.session() as session, session.begin():
+        response = record_response(session, key, ResponseKind.SCAN, at=utcnow(), details=details)
+        delivery = session.get(Delivery, response.delivery_id)
+        coupon = delivery.payload.get("coupon") if delivery is not None else None
+    return RedirectResponse(
+        _landing(settings, str(coupon) if coupon else None), status_code=302, headers=NO_CACHE
+    )
