@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python benchmarks/segments_rebuild.py
 	$(BIN)/python benchmarks/scenarios_engine.py
 	$(BIN)/python benchmarks/dm_render.py
+	$(BIN)/python benchmarks/email_send.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -260,12 +260,6 @@ class Settings(BaseSettings):
     )
 
     # -- measurement: attribution window, costs per message, lifetime value --------------------------------
-    attribution_window_days: int = Field(
-        default=7,
-        ge=1,
-        description="Days after a message (or after entering a scenario) within which an order is counted "
-        "as its conversion.",
-    )
     cost_per_email: float = Field(
         default=0.0, ge=0, description="Cost of one sent email, in default_currency (ROI in reports)."
     )
@@ -349,6 +343,48 @@ class Settings(BaseSettings):
     def _dm_landing_url(cls, value: str | None) -> str | None:
         if value is not None:
             _check_http_url(value, "dm_landing_url")
+        return value
+
+    shop_product_url: str | None = Field(
+        default=None,
+        description="Product page URL pattern for links to recommended items in messages, with {sku} "
+        "and/or {product_id}, e.g. https://shop.example/p/{sku}; an item's own url in the payload wins. "
+        "Unset: items without a url get no link.",
+    )
+    attribution_window_days: float = Field(
+        default=7.0,
+        gt=0,
+        le=366,
+        description="Days after a sent delivery (or after entering a scenario) within which a customer's "
+        "order counts: attributed to the delivery (last touch) as an order response, and as the run's "
+        "conversion in reports.",
+    )
+    attribution_windows: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per-channel attribution windows in days, JSON: {"direct_mail": 30, "email": 7}; '
+        "channels not named use attribution_window_days.",
+    )
+    attribution_batch_size: int = Field(
+        default=2_000, ge=10, description="Orders read per attribution transaction."
+    )
+
+    @field_validator("shop_product_url")
+    @classmethod
+    def _shop_product_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_http_url(value, "shop_product_url")
+            if "{sku}" not in value and "{product_id}" not in value:
+                raise ValueError(f"shop_product_url must contain {{sku}} or {{product_id}}, got {value!r}")
+        return value
+
+    @field_validator("attribution_windows")
+    @classmethod
+    def _attribution_windows(cls, value: dict[str, float]) -> dict[str, float]:
+        for channel, days in value.items():
+            if not 0 < days <= 366:
+                raise ValueError(
+                    f"attribution_windows[{channel!r}] must be days between 0 and 366, got {days}"
+                )
         return value
 
     @field_validator("webhook_url")

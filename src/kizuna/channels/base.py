@@ -23,6 +23,8 @@ So a channel:
 - Sending is **at least once**: a dispatcher that stops between the send and the record sends again after the
   lease (``KIZUNA_DELIVERY_LEASE_SECONDS``), so a channel passes the key on (a header, an idempotency key, a
   file name) wherever the far side can dedupe on it.
+- A channel may also have ``batch()``, a context manager the dispatcher sends each batch within, so that a
+  channel can keep a connection open between the sends of a batch (email does) and close it at the end.
 """
 
 from __future__ import annotations

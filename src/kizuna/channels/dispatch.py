@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -192,12 +193,15 @@ def dispatch(
         names = _scenario_names(session, {d.scenario_id for d in claimed if d.scenario_id is not None})
     report.claimed, report.failed = len(claimed), gave_up
     started = time.monotonic()
-    for index, delivery in enumerate(claimed):
-        if time.monotonic() - started > settings.delivery_lease_seconds / 2:
-            report.released = _release(store, claimed[index:])
-            break
-        context = RenderContext(now, names.get(delivery.scenario_id))
-        _deliver(store, channel, delivery, context, settings, report)
+    # A channel that can keep a connection open between sends (email) does so for the batch.
+    batch = getattr(channel, "batch", None)
+    with batch() if callable(batch) and claimed else nullcontext():
+        for index, delivery in enumerate(claimed):
+            if time.monotonic() - started > settings.delivery_lease_seconds / 2:
+                report.released = _release(store, claimed[index:])
+                break
+            context = RenderContext(now, names.get(delivery.scenario_id))
+            _deliver(store, channel, delivery, context, settings, report)
     return report
 
 

@@ -12,8 +12,12 @@ resent message is recognisably the same one) and one-click unsubscribe headers (
 ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, where TOKEN is :func:`unsubscribe_token` of the key
 (see ``kizuna.channels.tokens``).
 
+Every HTML part gets the open pixel and click-tracked links (:mod:`kizuna.channels.email_tracking`);
+``item.url`` is already a tracked link in both parts, ``item.product_url`` the page itself.
+
 Sending: connection errors, timeouts and 4xx replies are retried later; 5xx replies and refused recipients
-fail the delivery. ``KIZUNA_EMAIL_PER_MINUTE`` spaces sends evenly (the channel sleeps between them).
+fail the delivery. ``KIZUNA_EMAIL_PER_MINUTE`` spaces sends evenly (the channel sleeps between them). One
+SMTP connection serves a dispatch batch (checked with NOOP before each reuse); any failure closes it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
@@ -42,6 +47,10 @@ from kizuna.channels.base import (
     Rendered,
     TransientError,
 )
+from kizuna.channels.email_tracking import LinkSigner, track_html
+from kizuna.channels.email_variables import DEFAULT_TEMPLATE as DEFAULT_TEMPLATE
+from kizuna.channels.email_variables import template_variables as template_variables
+from kizuna.channels.email_variables import yen
 
 # Re-exported: the names this module has always offered.
 from kizuna.channels.tokens import UnsubscribeTokenError as UnsubscribeTokenError
@@ -51,70 +60,12 @@ from kizuna.config import Settings, get_settings
 from kizuna.errors import ConfigError
 
 DELIVERY_HEADER = "X-Kizuna-Delivery"
-DEFAULT_TEMPLATE = "default"
+
 TEMPLATES_DIR = Path(__file__).with_name("email_templates")
 MIN_SECRET_LENGTH = 16
 TlsMode = Literal["none", "starttls", "tls"]
 #: Long header lines stay whole: folding would encode the List-Unsubscribe URLs, which mail clients then miss.
 _UNFOLDED = SMTP.clone(max_line_length=None)
-
-
-def _yen(value: object) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"¥{value:,.0f}"
-    return str(value)
-
-
-def _items(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The payload's recommended items (``recommend.items``, or a ``recommend`` list), each with a title."""
-    found = payload.get("recommend")
-    if isinstance(found, Mapping):
-        found = found.get("items")
-    items: list[dict[str, Any]] = []
-    for item in found if isinstance(found, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        title = item.get("title") or item.get("sku") or f"#{item.get('product_id', '?')}"
-        items.append(
-            {
-                "title": str(title),
-                "price": item.get("price"),
-                "reason": item.get("reason"),
-                "url": item.get("url"),
-                "sku": item.get("sku"),
-                "product_id": item.get("product_id"),
-            }
-        )
-    return items
-
-
-def template_variables(
-    delivery: OutboxDelivery, recipient: Recipient, context: RenderContext, unsubscribe_url: str
-) -> dict[str, Any]:
-    """What a template sees.
-
-    ``customer`` (``name``, ``greeting``: "<name> 様" or "お客様", ``external_id``, ``email``),
-    ``recommendations`` (items with ``title``, ``price``, ``reason``, ``url``, ``sku``, ``product_id``;
-    missing ones are ``None``), ``coupon`` (code or ``None``), ``scenario``, ``template``, ``key``,
-    ``unsubscribe_url``, ``now`` and ``payload`` (the whole payload). Filter ``yen`` formats a price.
-    """
-    coupon = delivery.payload.get("coupon")
-    return {
-        "customer": {
-            "name": recipient.name,
-            "greeting": f"{recipient.name} 様" if recipient.name else "お客様",
-            "external_id": recipient.external_id,
-            "email": recipient.email,
-        },
-        "recommendations": _items(delivery.payload),
-        "coupon": str(coupon) if coupon else None,
-        "scenario": context.scenario,
-        "template": delivery.template or DEFAULT_TEMPLATE,
-        "key": delivery.key,
-        "unsubscribe_url": unsubscribe_url,
-        "now": context.now,
-        "payload": dict(delivery.payload),
-    }
 
 
 class EmailChannel:
@@ -140,6 +91,8 @@ class EmailChannel:
         timeout: float = 30.0,
         per_minute: int | None = None,
         templates_dir: Path | None = None,
+        shop_product_url: str | None = None,
+        reuse_seconds: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -161,6 +114,12 @@ class EmailChannel:
         self.public_base_url = public_base_url.rstrip("/")
         self.interval = 60.0 / per_minute if per_minute else 0.0
         self._secret = unsubscribe_secret
+        self.shop_product_url = shop_product_url
+        self.reuse_seconds = reuse_seconds
+        self._smtp: smtplib.SMTP | None = None
+        self._smtp_used = 0.0
+        self._smtp_lock = threading.Lock()
+        self._batches = 0
         self._login = (username, password or "") if username else None
         self._ssl = ssl_context or ssl.create_default_context()
         self._clock, self._sleep = clock, sleep
@@ -174,7 +133,7 @@ class EmailChannel:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._env.filters["yen"] = _yen
+        self._env.filters["yen"] = yen
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> EmailChannel:
@@ -202,6 +161,7 @@ class EmailChannel:
             templates_dir=settings.email_templates_dir,
             public_base_url=settings.public_base_url,
             unsubscribe_secret=settings.link_secret.get_secret_value(),
+            shop_product_url=settings.shop_product_url,
         )
 
     def _render_template(self, name: str, variables: Mapping[str, Any]) -> str:
@@ -219,9 +179,12 @@ class EmailChannel:
         template = delivery.template or DEFAULT_TEMPLATE
         token = unsubscribe_token(delivery.key, self._secret)
         url = f"{self.public_base_url}/v1/unsubscribe/{token}"
-        variables = template_variables(delivery, recipient, context, url)
+        signer = LinkSigner(self.public_base_url, delivery.key, self._secret)
+        variables = template_variables(
+            delivery, recipient, context, url, signer=signer, shop_product_url=self.shop_product_url
+        )
         text = self._render_template(f"{template}.txt", variables)
-        html = self._render_template(f"{template}.html", variables)
+        html = track_html(self._render_template(f"{template}.html", variables), signer)
         first, _, text = text.partition("\n")
         if not first.startswith("Subject:") or not first[8:].strip():
             raise PermanentError(f"email template {template}.txt must start with a line 'Subject: ...'")
@@ -277,25 +240,81 @@ class EmailChannel:
             raise
         return smtp
 
+    def _connection(self) -> smtplib.SMTP:
+        """The open connection if it was used in the last ``reuse_seconds`` and still answers NOOP with 250;
+        a new one otherwise."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and self._clock() - self._smtp_used <= self.reuse_seconds:
+            try:
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+        if smtp is not None:
+            _quit(smtp)
+        return self._connect()
+
     def send(self, rendered: Rendered) -> None:
-        """Send it by SMTP; see the module docstring for which failures are retried."""
+        """Send it by SMTP; see the module docstring for which failures are retried.
+
+        Within :meth:`batch` the connection stays open for the next send (for ``reuse_seconds`` of idleness at
+        most); after any failure it is closed, so one delivery's failure never touches another's.
+        """
         self._throttle()
         where = f"email to {rendered.target} via {self.host}:{self.port}"
-        try:
-            with self._connect() as smtp:
+        with self._smtp_lock:
+            smtp: smtplib.SMTP | None = None
+            try:
+                smtp = self._connection()
                 smtp.sendmail(self.envelope_from, [rendered.target], rendered.body)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()), (550, b""))
-            message = f"{where}: recipient refused: {code} {_text(reply)}"
-            raise (TransientError if 400 <= code < 500 else PermanentError)(message) from exc
-        except smtplib.SMTPAuthenticationError as exc:
-            # The operator's credentials, not the delivery, are at fault: retry once they are fixed.
-            raise TransientError(f"{where}: login refused: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
-        except smtplib.SMTPResponseException as exc:
-            message = f"{where}: {exc.smtp_code} {_text(exc.smtp_error)}"
-            raise (PermanentError if exc.smtp_code >= 500 else TransientError)(message) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from exc
+            except smtplib.SMTPRecipientsRefused as exc:
+                _quit(smtp)
+                code, reply = next(iter(exc.recipients.values()), (550, b""))
+                message = f"{where}: recipient refused: {code} {_text(reply)}"
+                raise (TransientError if 400 <= code < 500 else PermanentError)(message) from exc
+            except smtplib.SMTPAuthenticationError as exc:
+                _quit(smtp)
+                # The operator's credentials, not the delivery, are at fault: retry once they are fixed.
+                message = f"{where}: login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+                raise TransientError(message) from exc
+            except smtplib.SMTPResponseException as exc:
+                _quit(smtp)
+                message = f"{where}: {exc.smtp_code} {_text(exc.smtp_error)}"
+                raise (PermanentError if exc.smtp_code >= 500 else TransientError)(message) from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                _quit(smtp)
+                raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from exc
+            except BaseException:
+                _quit(smtp)
+                raise
+            if self._batches:
+                self._smtp, self._smtp_used = smtp, self._clock()
+            else:
+                _quit(smtp)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Within it, one connection serves every send (the dispatcher wraps each batch in it); it is closed
+        at the end. Outside it, each send opens and closes its own connection."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+            if not self._batches:
+                with self._smtp_lock:
+                    smtp, self._smtp = self._smtp, None
+                _quit(smtp)
+
+
+def _quit(smtp: smtplib.SMTP | None) -> None:
+    """Say QUIT and close, ignoring a connection that is already gone."""
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _text(reply: bytes | str) -> str:

@@ -41,6 +41,7 @@ def _register() -> None:
     from kizuna.cli.keys import keys
     from kizuna.cli.privacy import privacy
     from kizuna.cli.recommend import evaluate_command, recommend_command, train_command
+    from kizuna.cli.responses import responses
     from kizuna.cli.rules import rules
     from kizuna.cli.run import run_command
     from kizuna.cli.scenarios import scenarios
@@ -64,6 +65,7 @@ def _register() -> None:
     main.add_command(scenarios)
     main.add_command(audiences)
     main.add_command(dm)
+    main.add_command(responses)
     register_datasets(import_group)
 
     from kizuna.cli.report import report

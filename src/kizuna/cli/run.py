@@ -18,7 +18,7 @@ def _summary(report: RunReport) -> str:
         f"{prefix}entered {report.entered} (control {report.control}, holdout {report.holdout}), "
         f"advanced {report.advanced}, deliveries written {report.deliveries}, "
         f"suppressed {report.suppressed}, deferred {report.deferred}, exited {report.exited}, "
-        f"done {report.done}"
+        f"done {report.done}; orders attributed {report.attributed}, coupons redeemed {report.redeemed}"
     )
 
 

@@ -59,7 +59,7 @@ class ScenarioMeasurement:
     """What a scenario achieved: per arm, per delivery line, and in total."""
 
     scenario: str
-    window_days: int
+    window_days: float
     currency: str
     confidence: float
     arms: list[ArmOutcome]
@@ -121,7 +121,7 @@ def _arm_of(status: str, arm: str | None) -> str:
     return status if status in KEPT_BACK else (arm or NO_ARM)
 
 
-def run_outcomes(session: Session, scenario_id: int, window_days: int) -> list[ArmOutcome]:
+def run_outcomes(session: Session, scenario_id: int, window_days: float) -> list[ArmOutcome]:
     """Per arm: runs, runs that responded, runs whose customer bought in the window, and revenue."""
     runs = session.execute(
         select(

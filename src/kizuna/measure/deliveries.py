@@ -127,7 +127,7 @@ def delivery_lines(session: Session, scenario_id: int, settings: Settings) -> li
     return [lines[key] for key in sorted(lines)]
 
 
-def _conversions(session: Session, scenario_id: int, days: int, line: Any) -> None:
+def _conversions(session: Session, scenario_id: int, days: float, line: Any) -> None:
     sent = session.execute(
         select(Delivery.customer_id, Delivery.step, Delivery.arm, Delivery.channel, Delivery.sent_at).where(
             Delivery.scenario_id == scenario_id, Delivery.status == SENT, Delivery.sent_at.is_not(None)

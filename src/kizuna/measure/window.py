@@ -24,7 +24,7 @@ from kizuna.store.tables import Order
 class OrderWindows:
     """The counted orders of some customers between two moments, answered per (customer, moment)."""
 
-    def __init__(self, orders: dict[int, list[tuple[datetime, float]]], days: int) -> None:
+    def __init__(self, orders: dict[int, list[tuple[datetime, float]]], days: float) -> None:
         self.days = days
         self._times: dict[int, list[datetime]] = {}
         self._cumulative: dict[int, list[float]] = {}
@@ -35,7 +35,7 @@ class OrderWindows:
 
     @classmethod
     def load(
-        cls, session: Session, customer_ids: Iterable[int], start: datetime, end: datetime, days: int
+        cls, session: Session, customer_ids: Iterable[int], start: datetime, end: datetime, days: float
     ) -> OrderWindows:
         """Read the counted orders of ``customer_ids`` placed after ``start`` and up to ``end`` plus
         ``days`` days."""

@@ -1,7 +1,8 @@
 """Automation tables: segments and their membership history, scenarios, each customer's run through a
 scenario, the delivery outbox, responses to deliveries, and the engine's cursors.
 
-They share ``Base`` with ``tables.py`` and are owned by migrations 0004 and 0005 (responses). A delivery is
+They share ``Base`` with ``tables.py`` and are owned by migrations 0004, 0005 (responses) and 0009
+(responses' orders). A delivery is
 written to the outbox, under a unique key, in the same transaction that moves a run past its action step: a
 crash may delay a message, never send it twice or lose it.
 """
@@ -160,10 +161,12 @@ class Response(Base):
     A row per response (an email opened three times has three ``open`` rows); counting the first per delivery
     is the reader's choice. ``scenario_id``, ``step`` and ``arm`` are copied from the delivery so that results
     per scenario and arm need no join. ``details`` holds the clicked URL and the user agent's family, never an
-    IP address.
+    IP address. ``order_id`` is the order a ``redeem`` or ``order`` response stands for (migration 0009):
+    unique with ``kind``, so an order is attributed at most once as each.
     """
 
     __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("order_id", "kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("deliveries.id", ondelete="CASCADE"))
@@ -174,6 +177,9 @@ class Response(Base):
     kind: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    order_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("orders.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 Index("ix_responses_delivery_id_kind", Response.delivery_id, Response.kind)

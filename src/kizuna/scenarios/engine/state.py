@@ -193,6 +193,9 @@ class RunReport:
     deferred: int = 0
     exited: int = 0
     done: int = 0
+    orders_read: int = 0
+    redeemed: int = 0
+    attributed: int = 0
     dry_run: bool = False
 
     def add(self, other: RunReport) -> None:
@@ -202,8 +205,8 @@ class RunReport:
                 setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def busy(self) -> bool:
-        """Whether the pass found anything to do."""
-        return any(getattr(self, f.name) for f in fields(self) if f.name != "dry_run")
+        """Whether the pass found anything to do (orders read again behind a gap do not count)."""
+        return any(getattr(self, f.name) for f in fields(self) if f.name not in ("dry_run", "orders_read"))
 
     def as_dict(self) -> dict[str, int | bool]:
         """The counts by name."""

@@ -20,6 +20,8 @@ from typing import TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+# A module import: attribution reads the engine's cursors, so the two modules import each other.
+from kizuna.channels import attribution
 from kizuna.config import Settings, get_settings
 from kizuna.scenarios.definition import DateTrigger, ScheduleTrigger
 from kizuna.scenarios.engine.claims import claim_due
@@ -77,7 +79,8 @@ def run_once(
     settings: Settings | None = None,
     max_due_batches: int | None = None,
 ) -> RunReport:
-    """One pass: due runs, intake (events, segment entries), timers (dates, schedules), due runs again.
+    """One pass: due runs, intake (events, segment entries), timers (dates, schedules), due runs again, then
+    attribution of new orders to deliveries (not in a dry run).
 
     ``now`` fixes the clock (default: the real time, read for each transaction). ``dry_run`` does it all in
     one transaction that is rolled back, and reports what would have happened (segment membership is not
@@ -85,7 +88,9 @@ def run_once(
     """
     settings = settings or get_settings()
     if not dry_run:
-        return _pass(store, store.sessions, _Clock(now), settings, max_due_batches, refresh=True)
+        report = _pass(store, store.sessions, _Clock(now), settings, max_due_batches, refresh=True)
+        _attribute(store.sessions, _Clock(now), settings, report)
+        return report
     with _dry_sessions(store) as sessions:
         report = _pass(store, sessions, _Clock(now), settings, max_due_batches, refresh=False)
     report.dry_run = True
@@ -148,6 +153,20 @@ def _pass(
     _timers(sessions, scenarios, clock, report)
     _due(sessions, scenarios, clock, batch, max_due_batches, report)
     return report
+
+
+def _attribute(sessions: Sessions, clock: _Clock, settings: Settings, report: RunReport) -> None:
+    """Attribute new orders to the deliveries that caused them (``kizuna.channels.attribution``)."""
+    found = attribution.AttributionReport()
+
+    def batch(session: Session) -> bool:
+        return attribution.attribute_next(session, now=clock(), settings=settings, report=found)[1]
+
+    while _transaction(sessions, batch):
+        pass
+    report.orders_read += found.orders_read
+    report.redeemed += found.redeemed
+    report.attributed += found.attributed
 
 
 def _existing(scenario: LoadedScenario, clock: _Clock, report: RunReport, session: Session) -> None:
