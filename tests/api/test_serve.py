@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,27 +33,29 @@ def kizuna_serve(db_url: str, *args: str) -> Iterator[tuple[subprocess.Popen[byt
     port = _port()
     kizuna = Path(sys.executable).with_name("kizuna")
     command = [str(kizuna), "serve", "--db", db_url, "--port", str(port), *args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"kizuna serve did not start: {stderr}")
-            time.sleep(0.1)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(30)
-        if process.stderr:
-            process.stderr.close()
+    # The server's log goes to a file: a pipe nobody reads could fill and stall the server.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    process.wait(30)
+                    log.seek(0)
+                    pytest.fail(f"kizuna serve did not start: {log.read().decode(errors='replace')}")
+                time.sleep(0.1)
+            yield process, url
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(30)
 
 
 def _stored(store: Store) -> int:
