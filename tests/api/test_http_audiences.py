@@ -110,3 +110,27 @@ def test_viewers_who_did_not_buy_and_allow_ads(serve: Callable[..., Api], tmp_pa
         assert c.get("/v1/audiences/skincare/visitors").status_code == 403
     with httpx.Client(base_url=api.url) as c:
         assert c.get("/v1/audiences/skincare/visitors").status_code == 401
+
+
+def test_pages_after_the_first_read_the_first_pages_list(serve: Callable[..., Api], tmp_path: Path) -> None:
+    path = tmp_path / "audiences.yaml"
+    path.write_text(AUDIENCES, encoding="utf-8")
+    api = serve(web_audiences_file=path)
+    with api.store.session() as s, s.begin():
+        s.add(Product(sku="SERUM", title="美容液", category_path="スキンケア/美容液"))
+    _track(api, [_viewed("a-1", "SERUM"), _viewed("a-3", "SERUM")])
+    for anonymous_id in ("a-1", "a-2", "a-3"):
+        _consent(api, anonymous_id, True)
+    url = "/v1/audiences/one-serum/visitors"
+    with api.reader(make_key(api.store, "secret", "audiences:read")) as c:
+        first = c.get(url, params={"limit": 1}).json()
+        assert (first["anonymous_ids"], first["count"]) == (["a-1"], 2)
+        _track(api, [_viewed("a-2", "SERUM")])  # joins while the listing is under way
+        rest = c.get(url, params={"limit": 1, "cursor": "a-1"}).json()
+        assert (rest["anonymous_ids"], rest["count"], rest["generated_at"]) == (
+            ["a-3"],
+            2,
+            first["generated_at"],
+        )
+        again = c.get(url, params={"limit": 1}).json()  # a new listing sees the newcomer
+        assert again["count"] == 3 and again["generated_at"] >= first["generated_at"]
