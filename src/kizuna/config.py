@@ -236,6 +236,35 @@ class Settings(BaseSettings):
         description="Secret (16 characters or more) under which the tokens in those links are signed.",
     )
 
+    dashboard_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret (32 characters or more) under which dashboard session cookies are signed. Unset: "
+        "one is generated on first use and kept in data_dir/dashboard-secret (mode 600); set it when several "
+        "servers share the dashboard.",
+    )
+    dashboard_session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a dashboard sign-in lasts, in hours."
+    )
+    dashboard_login_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=1_000,
+        description="Failed dashboard sign-ins allowed per account and per address in 15 minutes; later "
+        "attempts are refused until the window passes.",
+    )
+    dashboard_cache_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="How long the dashboard reuses store-wide figures (overview counts and charts, consent "
+        "counts, scenario step counts) before counting again; 0 counts on every request.",
+    )
+    dashboard_reports_dir: Path | None = Field(
+        default=None,
+        description="Folder of evaluation reports (markdown with their charts, `kizuna evaluate --report`) "
+        "that the dashboard lists. Unset: data_dir/reports.",
+    )
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
@@ -274,6 +303,13 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("dashboard_secret")
+    @classmethod
+    def _dashboard_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("dashboard_secret must be 32 characters or more (e.g. `openssl rand -hex 32`)")
+        return value
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, or the SQLite file in ``data_dir``."""

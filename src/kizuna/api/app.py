@@ -18,6 +18,7 @@ from kizuna.api.deps import WriteKeyCache, writing
 from kizuna.api.routes import consent, health, privacy, profiles, responses, snippet, tracking
 from kizuna.api.schemas import ConsentRequest
 from kizuna.config import Settings, get_settings
+from kizuna.dashboard import mount_dashboard
 from kizuna.ingest.queue import IngestQueue
 from kizuna.ingest.segment import MODELS, Batch
 from kizuna.store.engine import Store, open_store
@@ -74,6 +75,8 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
     errors.install(app)
     for module in (health, tracking, consent, profiles, privacy, snippet, responses):
         app.include_router(module.router)
+    # The dashboard: pages at / behind their own sign-in; the routes above keep their API keys.
+    mount_dashboard(app, store, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

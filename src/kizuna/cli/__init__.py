@@ -45,6 +45,7 @@ def _register() -> None:
     from kizuna.cli.scenarios import scenarios
     from kizuna.cli.segments import segments
     from kizuna.cli.serve import serve
+    from kizuna.cli.users import users
 
     main.add_command(db)
     main.add_command(import_group)
@@ -62,6 +63,7 @@ def _register() -> None:
     main.add_command(privacy)
     main.add_command(scenarios)
     main.add_command(audiences)
+    main.add_command(users)
     register_datasets(import_group)
 
 

@@ -390,3 +390,7 @@ from kizuna.store.automation import (  # noqa: E402
 
 TABLES_IN_ORDER.extend([Segment, SegmentMember, Scenario, ScenarioRun, Delivery, EngineCursor])
 TABLES_IN_ORDER.append(Response)
+
+from kizuna.store.dashboard import DashboardUser  # noqa: E402
+
+TABLES_IN_ORDER.append(DashboardUser)
