@@ -43,7 +43,6 @@ class Settings(BaseSettings):
     """kizuna's settings, read from ``KIZUNA_*`` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix="KIZUNA_", env_file=".env", extra="ignore")
-
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where the embedded SQLite store and generated files live; created on first use.",
@@ -93,7 +92,6 @@ class Settings(BaseSettings):
     snippet_visit_minutes: int = Field(
         default=30, ge=1, le=1_440, description="Minutes without a page view after which a new visit starts."
     )
-
     holdout_fraction: float = Field(
         default=0.0,
         ge=0.0,
@@ -106,7 +104,6 @@ class Settings(BaseSettings):
         min_length=1,
         description="Salt of the holdout's hash: change it to draw a new holdout group.",
     )
-
     engine_poll_interval: float = Field(
         default=0.2,
         gt=0,
@@ -134,7 +131,6 @@ class Settings(BaseSettings):
         description="How long the engine waits for a missing event id (a transaction that may still "
         "commit) before reading past it for good; events after the gap are acted on at once anyway.",
     )
-
     delivery_batch_size: int = Field(
         default=100,
         ge=1,
@@ -235,7 +231,6 @@ class Settings(BaseSettings):
         default=None,
         description="Secret (16 characters or more) under which the tokens in those links are signed.",
     )
-
     web_slots_file: Path | None = Field(
         default=None,
         description="YAML file of the site's web slots (recommendations, content, pop-ups) that "
@@ -258,7 +253,6 @@ class Settings(BaseSettings):
         description="YAML file of cookie-based ad audiences (visitors who viewed a product or category and "
         "did not buy) served at /v1/audiences/NAME/visitors; unset: the example shipped with kizuna.",
     )
-
     # -- measurement: attribution window, costs per message, lifetime value --------------------------------
     cost_per_email: float = Field(
         default=0.0, ge=0, description="Cost of one sent email, in default_currency (ROI in reports)."
@@ -285,7 +279,6 @@ class Settings(BaseSettings):
         lt=1,
         description="Yearly discount rate applied to predicted future spend (0.1 = 10 % a year).",
     )
-
     dm_font_path: Path | None = Field(
         default=None,
         description="TrueType font (.ttf, or .otf with TrueType outlines) printed on paper direct mail; "
@@ -337,14 +330,6 @@ class Settings(BaseSettings):
         description="Folder where `kizuna deliver` writes single direct mail pieces (<key>.pdf); unset: "
         "direct mail is printed only in batches with `kizuna dm render`.",
     )
-
-    @field_validator("dm_landing_url")
-    @classmethod
-    def _dm_landing_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_http_url(value, "dm_landing_url")
-        return value
-
     shop_product_url: str | None = Field(
         default=None,
         description="Product page URL pattern for links to recommended items in messages, with {sku} "
@@ -367,6 +352,41 @@ class Settings(BaseSettings):
     attribution_batch_size: int = Field(
         default=2_000, ge=10, description="Orders read per attribution transaction."
     )
+    dashboard_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret (32 characters or more) under which dashboard session cookies are signed. Unset: "
+        "one is generated on first use and kept in data_dir/dashboard-secret (mode 600); set it when several "
+        "servers share the dashboard.",
+    )
+    dashboard_session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a dashboard sign-in lasts, in hours."
+    )
+    dashboard_login_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=1_000,
+        description="Failed dashboard sign-ins allowed per account and per address in 15 minutes; later "
+        "attempts are refused until the window passes.",
+    )
+    dashboard_cache_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="How long the dashboard reuses store-wide figures (overview counts and charts, consent "
+        "counts, scenario step counts) before counting again; 0 counts on every request.",
+    )
+    dashboard_reports_dir: Path | None = Field(
+        default=None,
+        description="Folder of evaluation reports (markdown with their charts, `kizuna evaluate --report`) "
+        "that the dashboard lists. Unset: data_dir/reports.",
+    )
+
+    @field_validator("dm_landing_url")
+    @classmethod
+    def _dm_landing_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_http_url(value, "dm_landing_url")
+        return value
 
     @field_validator("shop_product_url")
     @classmethod
@@ -430,6 +450,13 @@ class Settings(BaseSettings):
         """Whether ``kizuna serve`` serves the demo shop: ``web_demo_shop``, or by default only on the
         embedded SQLite store."""
         return self.web_demo_shop if self.web_demo_shop is not None else self.database_url is None
+
+    @field_validator("dashboard_secret")
+    @classmethod
+    def _dashboard_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("dashboard_secret must be 32 characters or more (e.g. `openssl rand -hex 32`)")
+        return value
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, or the SQLite file in ``data_dir``."""

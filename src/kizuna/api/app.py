@@ -29,6 +29,7 @@ from kizuna.api.routes import (
 )
 from kizuna.api.schemas import ConsentRequest
 from kizuna.config import Settings, get_settings
+from kizuna.dashboard import mount_dashboard
 from kizuna.ingest.queue import IngestQueue
 from kizuna.ingest.segment import MODELS, Batch
 from kizuna.store.engine import Store, open_store
@@ -92,6 +93,8 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
     app.include_router(audiences.router)
     if settings.demo_shop_enabled():
         app.include_router(demo_shop.router)
+    # The dashboard: pages at / behind their own sign-in; the routes above keep their API keys.
+    mount_dashboard(app, store, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

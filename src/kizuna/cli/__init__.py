@@ -47,6 +47,7 @@ def _register() -> None:
     from kizuna.cli.scenarios import scenarios
     from kizuna.cli.segments import segments
     from kizuna.cli.serve import serve
+    from kizuna.cli.users import users
 
     main.add_command(db)
     main.add_command(import_group)
@@ -66,6 +67,7 @@ def _register() -> None:
     main.add_command(audiences)
     main.add_command(dm)
     main.add_command(responses)
+    main.add_command(users)
     register_datasets(import_group)
 
     from kizuna.cli.report import report

@@ -24,7 +24,8 @@ from kizuna.config import get_settings
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request.")
 @db_option
 def serve(host: str, port: int, workers: int, log_level: str, access_log: bool, db: str | None) -> None:
-    """Serve the tracking API, /kizuna.js, the profiles and privacy API, and /openapi.json."""
+    """Serve the tracking API, /kizuna.js, the profiles and privacy API, /openapi.json, and the dashboard
+    at / (sign in with a user from `kizuna users create`)."""
     import uvicorn
 
     store = store_for(db)  # creates or upgrades the schema once, before any worker starts

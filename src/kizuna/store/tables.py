@@ -402,3 +402,7 @@ TABLES_IN_ORDER.append(CustomerValue)
 from kizuna.store.direct_mail import DmBatch  # noqa: E402
 
 TABLES_IN_ORDER.append(DmBatch)
+
+from kizuna.store.dashboard import DashboardUser  # noqa: E402
+
+TABLES_IN_ORDER.append(DashboardUser)

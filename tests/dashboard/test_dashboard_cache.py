@@ -1,0 +1,59 @@
+"""Store-wide figures: computed once, served while recounted in the background."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from kizuna.dashboard.cache import Aggregates
+
+
+def test_a_figure_is_computed_once_while_fresh() -> None:
+    calls: list[int] = []
+    cache = Aggregates(60)
+    assert cache.get("n", lambda: calls.append(1) or len(calls)) == 1
+    assert cache.get("n", lambda: calls.append(1) or len(calls)) == 1
+    assert calls == [1]
+
+
+def test_a_stale_figure_answers_at_once_and_is_recounted_behind() -> None:
+    cache = Aggregates(0.5)
+    cache.get("n", lambda: "old")
+    time.sleep(0.6)
+    release = threading.Event()
+
+    def slow() -> str:
+        release.wait(5)
+        return "new"
+
+    assert cache.get("n", slow) == "old"  # does not wait for the slow count
+    release.set()
+    deadline = time.monotonic() + 5
+    while cache.get("n", lambda: "newer") == "old" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.get("n", lambda: "newer") == "new"  # fresh again: not recounted
+
+
+def test_no_cache_computes_every_time_and_forget_drops_figures() -> None:
+    counted = iter(range(10))
+    assert [Aggregates(0).get("n", lambda: next(counted)) for _ in range(3)] == [0, 1, 2]
+    cache = Aggregates(60)
+    cache.get("scenario:1", lambda: 1)
+    cache.forget("scenario:")
+    assert cache.get("scenario:1", lambda: 2) == 2
+
+
+def test_warming_computes_missing_figures_in_the_background_only_when_caching() -> None:
+    done = threading.Event()
+    cache = Aggregates(60)
+    order: list[str] = []
+    cache.warm([("m", lambda: order.append("m") or 1), ("n", lambda: order.append("n") or done.set() or 7)])
+    assert done.wait(5)
+    deadline = time.monotonic() + 5
+    while cache.get("n", lambda: 0) != 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.get("n", lambda: 0) == 7 and order == ["m", "n"]
+    off = Aggregates(0)
+    off.warm([("n", lambda: pytest.fail("computed with caching off"))])
