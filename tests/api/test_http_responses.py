@@ -11,7 +11,9 @@ from live_server import Api
 from sqlalchemy import func, select
 
 from kizuna.channels.tokens import link_token
+from kizuna.config import Settings
 from kizuna.privacy.consent import may, record_consent
+from kizuna.security.stored import link_secret
 from kizuna.store.automation import Delivery, Response
 from kizuna.store.tables import Consent, Customer
 
@@ -121,8 +123,15 @@ def test_clicks_redirect_only_to_the_signed_url(links: Api) -> None:
     assert click.delivery_id == sent and click.details["url"] == url
 
 
-def test_links_are_refused_when_no_secret_is_set(api: Api) -> None:
-    _, _, key = _sent(api)
+def test_without_a_configured_secret_links_are_signed_under_the_one_kizuna_keeps(api: Api) -> None:
+    _, sent, key = _sent(api)
+    settings = Settings()  # the server's: KIZUNA_DATA_DIR is the test's folder
+    kept = link_secret(settings)
+    assert (settings.data_dir / "link-secret").stat().st_mode & 0o777 == 0o600
     with httpx.Client(base_url=api.url, timeout=30) as c:
-        refused = c.post(f"/v1/unsubscribe/{link_token(key, SECRET, 'unsubscribe')}", data=ONE_CLICK)
-    assert refused.status_code == 404 and "KIZUNA_LINK_SECRET" in refused.json()["message"]
+        forged = c.post(f"/v1/unsubscribe/{link_token(key, SECRET, 'unsubscribe')}", data=ONE_CLICK)
+        assert forged.status_code == 404
+        genuine = c.post(f"/v1/unsubscribe/{link_token(key, kept, 'unsubscribe')}", data=ONE_CLICK)
+        assert genuine.status_code == 200
+    [unsubscribed] = _responses(api, "unsubscribe")
+    assert unsubscribed.delivery_id == sent

@@ -58,6 +58,7 @@ from kizuna.channels.tokens import read_unsubscribe_token as read_unsubscribe_to
 from kizuna.channels.tokens import unsubscribe_token as unsubscribe_token
 from kizuna.config import Settings, get_settings
 from kizuna.errors import ConfigError
+from kizuna.security.stored import link_secret
 
 DELIVERY_HEADER = "X-Kizuna-Delivery"
 
@@ -141,13 +142,12 @@ class EmailChannel:
         settings = settings or get_settings()
         missing = [
             f"KIZUNA_{name.upper()}"
-            for name in ("email_smtp_host", "email_from", "public_base_url", "link_secret")
+            for name in ("email_smtp_host", "email_from", "public_base_url")
             if getattr(settings, name) is None
         ]
         if missing:
             raise ConfigError(f"the email channel is not configured: set {', '.join(missing)}")
         assert settings.email_smtp_host and settings.email_from and settings.public_base_url
-        assert settings.link_secret is not None
         password = settings.email_smtp_password
         return cls(
             host=settings.email_smtp_host,
@@ -160,7 +160,7 @@ class EmailChannel:
             per_minute=settings.email_per_minute,
             templates_dir=settings.email_templates_dir,
             public_base_url=settings.public_base_url,
-            unsubscribe_secret=settings.link_secret.get_secret_value(),
+            unsubscribe_secret=link_secret(settings),
             shop_product_url=settings.shop_product_url,
         )
 

@@ -12,15 +12,14 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from kizuna.config import Settings
+from kizuna.security.stored import kept_secret
 
 COOKIE = "kz_session"
 _SECRET_FILE = "dashboard-secret"  # noqa: S105 (a file name)
@@ -28,19 +27,7 @@ _SECRET_FILE = "dashboard-secret"  # noqa: S105 (a file name)
 
 def session_secret(settings: Settings) -> bytes:
     """The secret sessions are signed with: the setting, else one generated once and kept in the data dir."""
-    if settings.dashboard_secret is not None:
-        return settings.dashboard_secret.get_secret_value().encode()
-    path = Path(settings.data_dir) / _SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker wrote it first: read theirs
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(secrets.token_hex(32))
-    return path.read_text(encoding="ascii").strip().encode()
+    return kept_secret(settings, _SECRET_FILE, settings.dashboard_secret).encode()
 
 
 def _b64(data: bytes) -> str:

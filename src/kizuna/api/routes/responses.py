@@ -24,6 +24,7 @@ from kizuna.channels.responses import ResponseKind, record_response, unsubscribe
 from kizuna.channels.tokens import LinkPurpose, LinkTokenError, read_link_token
 from kizuna.config import Settings
 from kizuna.errors import NotFoundError
+from kizuna.security.stored import link_secret
 from kizuna.store.automation import Delivery
 from kizuna.store.types import utcnow
 
@@ -53,12 +54,7 @@ _DONE = """<h1>配信を停止しました / You are unsubscribed</h1>
 
 
 def _secret(settings: Settings) -> str:
-    if settings.link_secret is None:
-        raise NotFoundError(
-            "links in messages are not set up here: set KIZUNA_LINK_SECRET to the secret the "
-            "messages were signed with"
-        )
-    return settings.link_secret.get_secret_value()
+    return link_secret(settings)
 
 
 def _delivery_key(token: str, settings: Settings, purpose: LinkPurpose, url: str | None = None) -> str:

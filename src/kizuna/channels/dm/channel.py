@@ -34,6 +34,7 @@ from kizuna.channels.dm.piece import make_piece
 from kizuna.channels.dm.sheet import PLAIN, PrintOptions
 from kizuna.config import Settings, get_settings
 from kizuna.errors import ConfigError
+from kizuna.security.stored import link_secret
 
 DELIVERY_HEADER = "X-Kizuna-Delivery"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -77,16 +78,16 @@ class DirectMailChannel:
         """The channel as ``KIZUNA_DM_SPOOL_DIR`` and the link settings configure it."""
         settings = settings or get_settings()
         missing = [
-            f"KIZUNA_{n.upper()}" for n in ("dm_spool_dir", "public_base_url", "link_secret")
+            f"KIZUNA_{n.upper()}" for n in ("dm_spool_dir", "public_base_url")
             if getattr(settings, n) is None
         ]  # fmt: skip
         if missing:
             raise ConfigError(f"the direct_mail channel is not configured: set {', '.join(missing)}")
-        assert settings.dm_spool_dir and settings.public_base_url and settings.link_secret
+        assert settings.dm_spool_dir and settings.public_base_url
         return cls(
             spool_dir=settings.dm_spool_dir,
             public_base_url=settings.public_base_url,
-            link_secret=settings.link_secret.get_secret_value(),
+            link_secret=link_secret(settings),
             settings=settings,
         )
 

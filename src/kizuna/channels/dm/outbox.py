@@ -27,6 +27,7 @@ from kizuna.config import Settings
 from kizuna.errors import KizunaError
 from kizuna.privacy.consent import Purpose, consented
 from kizuna.privacy.erase import ANONYMISED_PREFIX
+from kizuna.security.stored import link_secret
 from kizuna.store.automation import FAILED, PENDING, SENDING, SENT, SUPPRESSED, Delivery, Scenario
 from kizuna.store.bulk import among
 from kizuna.store.engine import Store
@@ -85,8 +86,8 @@ def check(
     settings: Settings,
 ) -> Checked:
     """Sort the claimed deliveries into pieces and suppressions (see the module docstring)."""
-    assert settings.public_base_url is not None and settings.link_secret is not None
-    secret = settings.link_secret.get_secret_value()
+    assert settings.public_base_url is not None
+    secret = link_secret(settings)
     ids = sorted({d.customer_id for d in claimed})
     recipients: dict[int, Recipient] = {}
     with store.session() as session:
