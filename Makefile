@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 42
+DEMO_BASE_URL ?= http://127.0.0.1:8000
 
 .PHONY: demo test lint bench install clean
 
@@ -28,6 +29,9 @@ demo: install
 	$(BIN)/kizuna scenarios add --template lapsed-sale-dm --replace
 	$(BIN)/kizuna run --once
 	$(BIN)/kizuna scenarios show first-order-coupon
+	$(BIN)/kizuna value compute
+	KIZUNA_PUBLIC_BASE_URL=$(DEMO_BASE_URL) $(BIN)/kizuna dm render --scenario lapsed-sale-dm \
+		--out demo-output/dm-$$(date +%Y%m%d-%H%M%S)
 	@echo
 	@echo "Demo store built: $$($(BIN)/kizuna db status | head -n 1 | sed 's/^store: *//')"
 	@echo "Look at it with:"
@@ -37,6 +41,10 @@ demo: install
 	@echo "  $(BIN)/kizuna segments list                # segments and their members"
 	@echo "  $(BIN)/kizuna scenarios list               # scenarios, runs in progress, deliveries in the outbox"
 	@echo "  $(BIN)/kizuna scenarios preview lapsed-sale-dm --limit 3  # who would enter and what each receives"
+	@echo "  ls demo-output/                          # the direct mail print batch: PDFs, manifest.csv, suppressed.csv"
+	@echo "  $(BIN)/kizuna report scenario lapsed-sale-dm  # response, conversion and uplift against the control group"
+	@echo "  $(BIN)/kizuna users create you@example.jp --role admin && $(BIN)/kizuna serve"
+	@echo "      # then open http://127.0.0.1:8000/ (the dashboard) and http://127.0.0.1:8000/demo/shop (web slots)"
 	@echo "  $(BIN)/kizuna --help                    # every command"
 
 test: install
@@ -59,6 +67,9 @@ bench: install
 	$(BIN)/python benchmarks/scenarios_engine.py
 	$(BIN)/python benchmarks/dm_render.py
 	$(BIN)/python benchmarks/email_send.py
+	$(BIN)/python benchmarks/personalize_http.py
+	$(BIN)/python benchmarks/measure_hillstrom.py
+	$(BIN)/python benchmarks/ltv_cdnow.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
