@@ -21,3 +21,12 @@ def test_invalid_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIZUNA_IMPORT_BATCH_SIZE", "5")
     with pytest.raises(ValueError, match="import_batch_size"):
         Settings()
+
+
+def test_the_demo_shop_is_served_by_default_on_sqlite_only(tmp_path: Path) -> None:
+    # `kizuna serve` hands its workers the store's URL, so a SQLite URL must count as the embedded store.
+    assert Settings(data_dir=tmp_path, database_url=None).demo_shop_enabled()
+    assert Settings(database_url=f"sqlite:///{tmp_path}/k.db").demo_shop_enabled()
+    assert not Settings(database_url="postgresql+psycopg://u@h/db").demo_shop_enabled()
+    assert Settings(database_url="postgresql+psycopg://u@h/db", web_demo_shop=True).demo_shop_enabled()
+    assert not Settings(data_dir=tmp_path, database_url=None, web_demo_shop=False).demo_shop_enabled()

@@ -245,8 +245,8 @@ class Settings(BaseSettings):
     )
     web_demo_shop: bool | None = Field(
         default=None,
-        description="Serve the demo shop at /demo/shop from `kizuna serve`. Unset: on for the embedded "
-        "SQLite store (no KIZUNA_DATABASE_URL), off otherwise.",
+        description="Serve the demo shop at /demo/shop from `kizuna serve`. Unset: on for a SQLite store "
+        "(the embedded default), off for PostgreSQL.",
     )
     web_audiences_file: Path | None = Field(
         default=None,
@@ -449,7 +449,9 @@ class Settings(BaseSettings):
     def demo_shop_enabled(self) -> bool:
         """Whether ``kizuna serve`` serves the demo shop: ``web_demo_shop``, or by default only on the
         embedded SQLite store."""
-        return self.web_demo_shop if self.web_demo_shop is not None else self.database_url is None
+        if self.web_demo_shop is not None:
+            return self.web_demo_shop
+        return self.resolved_database_url().startswith("sqlite")
 
     @field_validator("dashboard_secret")
     @classmethod
