@@ -9,6 +9,9 @@ import click
 from kizuna.cli.common import db_option, store_for
 from kizuna.config import get_settings
 
+#: How long a worker process may take to start and to answer the supervisor's checks.
+WORKER_START_SECONDS = 120
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
@@ -43,4 +46,7 @@ def serve(host: str, port: int, workers: int, log_level: str, access_log: bool, 
         log_level=log_level,
         access_log=access_log,
         proxy_headers=True,
+        # A worker loads the recommenders and the dashboard before it answers: several seconds on a busy
+        # machine, more than uvicorn's 5 s default, after which it would restart the worker again and again.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
