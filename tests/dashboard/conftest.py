@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from dashboard_dm_batch import link_settings, render_batch
 from dashboard_seed import PASSWORD, USERS, Seeded, seed, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kizuna.api import create_app
+from kizuna.channels.dm.render import BatchReport
 from kizuna.config import Settings
 from kizuna.dashboard.users import create_user
 from kizuna.store import Store
@@ -57,3 +59,10 @@ def client_as(seeded: Seeded, app_for: Callable[[Store], FastAPI]) -> Iterator[C
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def dm_batch(seeded: Seeded, tmp_path: Path) -> BatchReport:
+    """A rendered print batch (:data:`dashboard_dm_batch.BATCH`) in the seeded store's DM scenario."""
+    settings = link_settings(tmp_path / "dm-data")
+    return render_batch(seeded.store, "lapsed-sale-dm", tmp_path / "prints", settings)

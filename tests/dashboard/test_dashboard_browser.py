@@ -1,6 +1,6 @@
 """The dashboard's main journeys in headless Chromium: sign in, open a customer, build a segment and see its
-live count, pause a scenario. Each journey saves screenshots (PNG) into ``KIZUNA_ARTEFACTS_DIR`` (default: the
-test's temporary folder).
+live count, pause a scenario, preview a direct mail batch and approve it. Each journey saves screenshots (PNG)
+into ``KIZUNA_ARTEFACTS_DIR`` (default: the test's temporary folder).
 
 Debian's ``chromium`` is driven by Playwright's Python package (``executable_path=/usr/bin/chromium``).
 """
@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dashboard_dm_batch import BATCH
 from dashboard_seed import PASSWORD, USERS, Seeded
 from dashboard_server import DashboardServer
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from kizuna.channels.dm.render import BatchReport
 from kizuna.scenarios.registry import get_scenario
 from kizuna.segments.compiler import customer_ids_query
 from kizuna.segments.conditions import parse_condition
 from kizuna.segments.registry import stored_conditions
 from kizuna.store import Store
+from kizuna.store.direct_mail import DmBatch
 from kizuna.store.types import utcnow
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -131,3 +134,29 @@ def test_switch_to_japanese(seeded: Seeded, page: Any, artefacts: Path) -> None:
     assert "顧客" in page.locator("nav.menu").inner_text()
     shot = _shot(page, artefacts, "overview-ja", seeded.store.dialect)
     assert shot.stat().st_size > 0
+
+
+def test_preview_a_direct_mail_batch_and_approve_it(
+    seeded: Seeded, dm_batch: BatchReport, page: Any, artefacts: Path
+) -> None:
+    _sign_in(page, "marketer")
+    page.click("nav a[href='/direct-mail']")
+    page.click(f"a[href='/direct-mail/{BATCH}']")
+    page.wait_for_url(f"**/direct-mail/{BATCH}")
+    piece = page.locator("img.piece").first
+    piece.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.piece');"
+        " return i && i.complete && i.naturalWidth > 100; }"
+    )
+    assert page.locator("#pdf-after-approval").count() == 1
+    shots = [_shot(page, artefacts, "direct-mail-preview", seeded.store.dialect)]
+    page.click("#approve")
+    page.wait_for_selector("#mark-printed")
+    assert "approved" in page.locator("#batch-status").inner_text()
+    with seeded.store.session() as session:
+        batch = session.scalars(select(DmBatch).where(DmBatch.name == BATCH)).one()
+        assert (batch.status, batch.approved_by) == ("approved", "marketer user")
+    assert page.locator(f"a[href='/direct-mail/{BATCH}/files/pieces-001.pdf']").count() == 1
+    shots.append(_shot(page, artefacts, "direct-mail-approved", seeded.store.dialect))
+    assert all(p.stat().st_size > 0 for p in shots)

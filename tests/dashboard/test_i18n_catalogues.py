@@ -12,6 +12,7 @@ from kizuna.dashboard.i18n import catalogue, from_accept_language, translate
 from kizuna.dashboard.pages.privacy import KINDS as PRIVACY_KINDS
 from kizuna.privacy.consent import Purpose, Status
 from kizuna.store.dashboard import ROLES
+from kizuna.store.direct_mail import APPROVED, PRINTED, RENDERED
 
 ROOT = Path(dashboard.__file__).parent
 STATIC_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*[,)]""")
@@ -56,13 +57,24 @@ def test_every_key_built_from_a_prefix_exists() -> None:
         "privacy.kind.": list(PRIVACY_KINDS),
         "privacy.what.": list(PRIVACY_KINDS),
         "privacy.do.": list(PRIVACY_KINDS),
+        "dm.status.": [RENDERED, APPROVED, PRINTED],
+        "results.metric.": ["response_rate", "conversion_rate", "revenue_per_customer"],
     }
     assert prefixes <= set(values), f"templates build keys from unknown prefixes: {prefixes - set(values)}"
     missing = [p + v for p in prefixes for v in values[p] if p + v not in catalogue("en")]
     refusals = re.findall(
-        r'Refused\("([a-z]+)"\)', "".join(p.read_text(encoding="utf-8") for p in _sources())
+        r'Refused\("([a-z_]+)"\)', "".join(p.read_text(encoding="utf-8") for p in _sources())
     )
-    assert set(refusals) == {"csrf", "viewer", "admin", "form", "json"}
+    assert set(refusals) == {
+        "csrf",
+        "viewer",
+        "admin",
+        "form",
+        "json",
+        "contacts",
+        "not_approved",
+        "batch_state",
+    }
     missing += [f"error.refused.{r}" for r in refusals if f"error.refused.{r}" not in catalogue("en")]
     assert missing == []
 

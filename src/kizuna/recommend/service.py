@@ -1,7 +1,13 @@
-"""Training and serving from the store: the library calls under ``kizuna train`` and ``kizuna recommend``."""
+"""Training and serving from the store: the library calls under ``kizuna train`` and ``kizuna recommend``.
+
+Serving keeps each loaded artefact in memory, keyed by its path and checked against the file's modification
+time and size on every call (one ``stat``): the dashboard and the API answer from memory, and a retrained
+model is picked up at the next request.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +31,38 @@ from kizuna.store.tables import Product
 def models_dir(settings: Settings | None = None) -> Path:
     """Where trained model artefacts live: ``<data dir>/models``."""
     return (settings or get_settings()).data_dir / "models"
+
+
+#: Loaded artefacts by path, with the (modification time, size) they were read at.
+_loaded: dict[Path, tuple[tuple[int, int], Recommender]] = {}
+_loading = threading.Lock()
+#: Most artefacts kept in memory; the oldest loaded is dropped first.
+MAX_LOADED = 16
+
+
+def loaded_model(path: Path) -> Recommender:
+    """The artefact at ``path``, read once and kept while the file is unchanged (same mtime and size).
+
+    Raises:
+        NotFoundError: there is no file at ``path``.
+    """
+    try:
+        found = path.stat()
+    except OSError:
+        raise NotFoundError(f"no trained model at {path}: run `kizuna train` first") from None
+    stamp = (found.st_mtime_ns, found.st_size)
+    cached = _loaded.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    with _loading:  # one reader per change, however many requests arrive together
+        cached = _loaded.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, Recommender.load(path))
+            _loaded.pop(path, None)
+            while len(_loaded) >= MAX_LOADED:
+                _loaded.pop(next(iter(_loaded)))
+            _loaded[path] = cached
+    return cached[1]
 
 
 @dataclass(frozen=True)
@@ -113,7 +151,7 @@ def recommend_for(
     path = folder / f"{name}.npz"
     if not path.exists():
         raise NotFoundError(f"no trained model {name!r} at {path}: run `kizuna train` first")
-    model = Recommender.load(path)
+    model = loaded_model(path)
     ids, scores, reasons = model.recommend(
         customer.id, n=n, candidates=in_stock, exclude_seen=not include_bought
     )

@@ -1,6 +1,8 @@
 """``/customers``: find a customer by external id or email (exactly or by prefix, through their indexes),
 and ``/customers/{id}``: the customer 360 — attributes, a timeline of orders and events, consents, segments,
-recommendations with their reasons, deliveries and the responses to them.
+recommendations with their reasons, deliveries and the responses to them, and what the customer is worth
+(RFM scores and segment, probability of still being active, expected purchases and lifetime value, as last
+computed by ``kizuna value compute``).
 
 Lists are paged by id (``after``), never counted in full: each page reads at most ``PAGE`` rows.
 """
@@ -24,6 +26,7 @@ from kizuna.recommend.service import Suggestion, recommend_for
 from kizuna.store.automation import Delivery, Segment, SegmentMember
 from kizuna.store.automation import Response as ResponseRow
 from kizuna.store.tables import Customer
+from kizuna.store.values import CustomerValue
 
 NAV = ("nav.customers", "/customers")
 #: Contact details a viewer sees only in part: enough to recognise a customer, not to contact them.
@@ -90,6 +93,7 @@ class Profile:
     deliveries: list[tuple[Delivery, dict[str, int]]]
     suggestions: list[Suggestion]
     recommendation_note: str | None
+    value: CustomerValue | None = None
 
 
 def _timeline(c360: Customer360) -> list[Timeline]:
@@ -148,6 +152,7 @@ def _profile(ctx_store: Any, customer_id: int, language: str) -> Profile:
             for delivery_id, kind in rows:
                 counted = responses[int(delivery_id)]
                 counted[kind] = counted.get(kind, 0) + 1
+        value = session.get(CustomerValue, customer_id)  # by primary key: one row at most
     note = None
     suggestions: list[Suggestion] = []
     try:
@@ -157,7 +162,7 @@ def _profile(ctx_store: Any, customer_id: int, language: str) -> Profile:
     except (OSError, ValueError, EOFError):  # a model file being written, or damaged: the page still answers
         note = "customer.model_unreadable"
     return Profile(
-        c360, _timeline(c360), segments, [(d, responses[d.id]) for d in deliveries], suggestions, note
+        c360, _timeline(c360), segments, [(d, responses[d.id]) for d in deliveries], suggestions, note, value
     )
 
 

@@ -1,9 +1,13 @@
 """``/scenarios``: the scenarios with their status and figures; ``/scenarios/{name}``: the flow as a diagram
 with per-step counts (runs waiting, deliveries by status, responses by kind) and finished runs, pause and
-resume; ``/scenarios/{name}/preview``: who would enter now and what they would receive.
+resume, and the results (:func:`kizuna.measure.campaign.measure_scenario`: per arm against control with the
+uplift's interval and verdict, and per step, arm and channel); ``/scenarios/{name}/preview``: who would enter
+now and what they would receive.
 
 Counts come from the indexes on scenario runs, deliveries (scenario, step, status) and responses (scenario,
-kind), kept for ``dashboard_cache_seconds``; pausing or resuming forgets them.
+kind), kept for ``dashboard_cache_seconds``; pausing or resuming forgets them. The results read every run of
+the scenario, so they go through the same figures cache: measured when the page is first opened, then
+reused and measured again in the background once older than the limit.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import func, select
 from kizuna.dashboard.flow import StepCounts, diagram
 from kizuna.dashboard.web import Ctx, Missing, Posted, SignedIn, redirect, render
 from kizuna.errors import NotFoundError
+from kizuna.measure.campaign import ScenarioMeasurement, measure_scenario
 from kizuna.scenarios.preview import preview
 from kizuna.scenarios.registry import SavedScenario, get_scenario, list_scenarios, set_status
 from kizuna.scenarios.report import describe_trigger, scenario_stats
@@ -76,6 +81,16 @@ def _figures(ctx: Ctx, saved: SavedScenario) -> Figures:
     return ctx.dashboard.aggregates.get(f"scenario:{saved.id}", lambda: figures(ctx.store, saved.id))
 
 
+def results(ctx: Ctx, saved: SavedScenario) -> ScenarioMeasurement:
+    """The scenario's measurement, through the figures cache."""
+
+    def measure() -> ScenarioMeasurement:
+        with ctx.store.session() as session:
+            return measure_scenario(session, saved.name, settings=ctx.dashboard.settings)
+
+    return ctx.dashboard.aggregates.get(f"scenario-results:{saved.id}", measure)
+
+
 def _saved(ctx: Ctx, name: str) -> SavedScenario:
     try:
         return get_scenario(ctx.store, name)
@@ -96,7 +111,12 @@ def scenario_page(ctx: SignedIn, name: str) -> Response:
     saved = _saved(ctx, name)
     found = _figures(ctx, saved)
     picture = diagram(saved.definition, found.steps, found.exits, ctx.t)
-    return render(ctx, "scenario.html", s=saved, figures=found, diagram=picture)
+    measured = results(ctx, saved)
+    verdict_language = "ja" if ctx.language == "ja" else "en"
+    return render(
+        ctx, "scenario.html", s=saved, figures=found, diagram=picture, results=measured,
+        verdict_language=verdict_language,
+    )  # fmt: skip
 
 
 def _switch(ctx: Ctx, name: str, status: Literal["active", "paused"]) -> Response:
