@@ -148,3 +148,27 @@ def test_report_scenario_writes_json_and_a_chart(welcome: Store, db_url: str, tm
 def test_an_unknown_scenario_is_named(store: Store) -> None:
     with store.session() as session, pytest.raises(NotFoundError, match="no scenario 'nope'"):
         measure_scenario(session, "nope")
+
+
+def test_report_scenario_in_japanese_is_japanese_throughout(welcome: Store, db_url: str) -> None:
+    result = CliRunner().invoke(main, ["report", "scenario", "welcome", "--lang", "ja", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    japanese = (
+        "シナリオ welcome",
+        "対照群との差",
+        "購入率",
+        "配信（送信から 7 日以内の購入）",
+        "費用",
+        "増分売上",
+    )
+    for label in japanese:
+        assert label in result.output
+    for english in ("orders within", "uplift against", "deliveries (", "incremental revenue", "cost "):
+        assert english not in result.output
+
+
+def test_report_scenario_shows_where_every_delivery_went(welcome: Store, db_url: str) -> None:
+    result = CliRunner().invoke(main, ["report", "scenario", "welcome", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    for label in ("waiting", "suppressed", "failed", "sent", "converted"):
+        assert label in result.output

@@ -202,7 +202,7 @@ class Blend(Recommender):
         total: FloatArray = stack[0] + stack[1] if len(stack) > 1 else stack[0].copy()
         for part in stack[2:]:
             total += part
-        if self.excluded is not None:
+        if self.excluded is not None and self.excluded.any():
             total[:, self.excluded] = -np.inf
         return total
 
