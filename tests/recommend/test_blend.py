@@ -69,13 +69,15 @@ def test_components_with_given_weights_are_not_relearnt() -> None:
 
 
 def test_excluded_categories_are_never_recommended() -> None:
-    categories = {p: ("Food/Snacks" if p < 510 else "Drinks") for p in range(500, 520)}
+    categories = {p: ("Food/Snacks" if p < 510 else "Foodstuff") for p in range(500, 520)}
     model = Blend(components=["ease"], weights=[1.0], component_params={"ease": {"regularisation": 1.0}},
-                  exclude_categories=["food"], categories=categories).fit(checkerboard())  # fmt: skip
+                  exclude_categories=["Food/"], categories=categories).fit(checkerboard())  # fmt: skip
     ids, _, _ = model.recommend(1000, n=5)
     assert len(ids) and not set(ids) & set(range(500, 510))
     cold, _, _ = model.recommend(31337, n=30)
     assert not set(cold) & set(range(500, 510))
+    # A category ends at a level, as in segments and rules: "Food" is not "Foodstuff".
+    assert set(cold) & set(range(510, 520))
 
 
 def test_content_component_reaches_products_nobody_bought() -> None:

@@ -82,3 +82,7 @@ def test_bought_products_only_on_request_and_excluded_categories_never(store: St
     picks = recommend_for(store, "me", algorithm_name="repurchase", n=3, models=tmp_path,
                           exclude_categories=["Drinks"])  # fmt: skip
     assert [p.sku for p in picks] == ["filter"]
+    # A category ends at a level (as in segments and rules): "Drink" excludes nothing here.
+    picks = recommend_for(store, "me", algorithm_name="repurchase", n=3, models=tmp_path,
+                          exclude_categories=["Drink"])  # fmt: skip
+    assert "tea" in [p.sku for p in picks]

@@ -44,7 +44,7 @@ def train_command(names: tuple[str, ...], out: Path | None, db: str | None) -> N
 @click.option("--include-bought", is_flag=True,
               help="Also recommend products the customer bought before (replenishment).")  # fmt: skip
 @click.option("--exclude-category", "exclude_categories", multiple=True, metavar="PATH",
-              help="Never recommend products in this category (path prefix; repeatable).")  # fmt: skip
+              help="Never recommend products in this category or below it (repeatable).")  # fmt: skip
 @db_option
 def recommend_command(
     customer: str,

@@ -17,7 +17,6 @@ contributing most to its score.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
@@ -33,6 +32,7 @@ from kizuna.recommend.data import TrainingData
 from kizuna.recommend.ease import EASE
 from kizuna.recommend.popularity import Popularity
 from kizuna.recommend.reasons import Reason
+from kizuna.store.categories import category_prefix_of, in_category
 from kizuna.store.engine import Store
 from kizuna.store.tables import Product
 
@@ -64,7 +64,8 @@ class Blend(Recommender):
         more of held-out choices were bought before).
     max_valid_users: customers sampled for validation, to bound its time and memory.
     seed: for the validation split and sample.
-    exclude_categories: category paths (prefixes) never recommended.
+    exclude_categories: categories never recommended (a category and everything below it, as segments and
+        rules match them: ``食品`` holds ``食品/茶`` but not ``食品雑貨``).
     texts: product id → text, for the content component (``from_store`` reads them).
     categories: product id → category path, for ``exclude_categories`` (``from_store`` reads them).
     """
@@ -157,12 +158,13 @@ class Blend(Recommender):
         self.excluded = self._excluded_mask(data.product_ids)
 
     def _excluded_mask(self, product_ids: IntArray) -> BoolArray:
+        """Products in an excluded category, matched as everywhere in kizuna (:func:`in_category`)."""
         mask = np.zeros(len(product_ids), dtype=bool)
-        prefixes = [_folded(p) for p in self.exclude_categories if p.strip()]
+        prefixes = [p for p in self.exclude_categories if category_prefix_of(p)]
         if prefixes and self.categories:
             for col, pid in enumerate(product_ids.tolist()):
                 path = self.categories.get(int(pid))
-                if path and any(_folded(path).startswith(p) for p in prefixes):
+                if path and any(in_category(path, p) for p in prefixes):
                     mask[col] = True
         return mask
 
@@ -256,7 +258,3 @@ class Blend(Recommender):
             prefix = f"{name}__"
             model._restore({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
             self.models[name] = model
-
-
-def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().lower()

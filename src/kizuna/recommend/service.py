@@ -24,6 +24,7 @@ from kizuna.recommend.base import Recommender
 from kizuna.recommend.data import load_training_data
 from kizuna.recommend.reasons import Reason
 from kizuna.recommend.registry import ALGORITHMS, algorithm, default_algorithm
+from kizuna.store.categories import under_category
 from kizuna.store.engine import Store
 from kizuna.store.tables import Product
 
@@ -135,7 +136,8 @@ def recommend_for(
     non-personalised popularity ranking instead; customers who never decided get the purpose's default
     (``KIZUNA_CONSENT_DEFAULTS``; personalisation is opt-out unless configured otherwise).
     Business filters: out-of-stock products are never recommended, nor products in ``exclude_categories``
-    (category path prefixes); products the customer bought before only with ``include_bought``.
+    (a category and everything below it, as segments and rules match them); products the customer bought
+    before only with ``include_bought``.
     """
     folder = models or models_dir()
     with store.session() as session:
@@ -143,8 +145,7 @@ def recommend_for(
         personalised = may(session, customer.id, Purpose.PERSONALISATION)
         query = select(Product.id).where(Product.in_stock.is_(True))
         for prefix in exclude_categories:
-            under = Product.category_path.startswith(prefix, autoescape=True)  # % and _ match themselves
-            outside = or_(Product.category_path.is_(None), ~under)
+            outside = or_(Product.category_path.is_(None), ~under_category(Product.category_path, prefix))
             query = query.where(outside)
         in_stock = list(session.scalars(query))
     name = algorithm_name if personalised else "popularity"
