@@ -7,15 +7,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
-from kizuna.config import get_settings
 from kizuna.errors import ConfigError
+from kizuna.moments import parse_moment
 from kizuna.scenarios.builtin import add_from_template, list_templates, parse_assignments
 from kizuna.scenarios.definition import ScenarioDefinition
 from kizuna.scenarios.durations import parse_duration
@@ -267,10 +266,8 @@ def _moment(text: str | None) -> datetime:
     if text is None:
         return utcnow()
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_moment(text)
     except ValueError:
         raise ConfigError(
             f"--now: expected an ISO time such as 2026-03-01T10:00+09:00, got {text!r}"
         ) from None
-    zone = ZoneInfo(get_settings().default_timezone)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

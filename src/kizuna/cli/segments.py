@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import yaml
 from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
-from kizuna.config import get_settings
 from kizuna.errors import ConfigError
+from kizuna.moments import default_zone, parse_moment
 from kizuna.progress import RichProgress
 from kizuna.segments.builtin import BUILTINS, builtin
 from kizuna.segments.conditions import condition_to_data
@@ -36,18 +35,15 @@ def _moment(value: str | None) -> datetime:
     if value is None:
         return utcnow()
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_moment(value)
     except ValueError:
         raise ConfigError(f"--at {value!r}: expected YYYY-MM-DD or an ISO time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(get_settings().default_timezone))
-    return moment.astimezone(UTC)
 
 
 def _local(moment: datetime | None) -> str:
     if moment is None:
         return "never"
-    return moment.astimezone(ZoneInfo(get_settings().default_timezone)).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(default_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 _at_option = click.option(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import click
 from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
-from kizuna.config import get_settings
 from kizuna.errors import ConfigError
 from kizuna.measure.rfm import SEGMENTS
 from kizuna.measure.value import compute_values
+from kizuna.moments import parse_moment
 from kizuna.progress import RichProgress
 
 
@@ -20,12 +19,9 @@ def _moment(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_moment(value)
     except ValueError:
         raise ConfigError(f"--at {value!r}: expected YYYY-MM-DD or an ISO time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(get_settings().default_timezone))
-    return moment.astimezone(UTC)
 
 
 @click.group()

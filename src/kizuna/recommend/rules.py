@@ -20,10 +20,9 @@ so ``bought`` and ``any`` triggers match every interaction, and ``viewed`` trigg
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import yaml
@@ -38,8 +37,8 @@ from pydantic import (
 from scipy import sparse
 from sqlalchemy import delete, select
 
-from kizuna.config import get_settings
 from kizuna.errors import ImportDataError, NotFoundError
+from kizuna.moments import aware, default_zone, parse_moment
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.reasons import Reason
@@ -52,10 +51,6 @@ TriggerKind = Literal["product", "category"]
 TriggerEvent = Literal["bought", "viewed", "any"]
 #: Weight of popularity in a score; below one so it only breaks ties between equal priorities.
 TIE_BREAK = 0.5
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().default_timezone)
 
 
 class Rule(BaseModel):
@@ -88,15 +83,13 @@ class Rule(BaseModel):
             value = date.fromisoformat(value.strip())
         if isinstance(value, date) and not isinstance(value, datetime):
             day = value + timedelta(days=1) if info.field_name == "valid_until" else value
-            return datetime.combine(day, time(), _zone())
+            return datetime.combine(day, time(), default_zone())
         return value
 
     @field_validator("valid_from", "valid_until")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=_zone())
-        return value.astimezone(UTC) if value is not None else None
+        return aware(value) if value is not None else None
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -120,7 +113,7 @@ class Rule(BaseModel):
         for field, moment in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
             if moment is None:
                 continue
-            local = moment.astimezone(_zone())
+            local = moment.astimezone(default_zone())
             if local.time() == time():
                 out[field] = local.date() - timedelta(days=1 if field == "valid_until" else 0)
             else:
@@ -340,9 +333,7 @@ class RuleBased(Recommender):
         ]
 
     def _fit(self, data: TrainingData, matrix: sparse.csr_matrix) -> None:
-        moment = datetime.fromisoformat(self.as_of) if self.as_of else utcnow()
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_zone())
+        moment = parse_moment(self.as_of) if self.as_of else utcnow()
         valid = [r for r in self.rules if r.valid_at(moment)]
         lowest = min((r.priority for r in valid), default=0)
         best: dict[tuple[int, int], tuple[int, int]] = {}  # (trigger, target) → (priority, rule)

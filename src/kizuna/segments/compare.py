@@ -15,15 +15,14 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from kizuna.config import get_settings
 from kizuna.errors import ConfigError
+from kizuna.moments import parse_moment
 from kizuna.segments.sets import ColumnLike
 from kizuna.segments.sqlfuncs import (
     binary_text,
@@ -65,14 +64,9 @@ def _coerce(value: Any, kind: ColumnKind, place: str) -> Any:
     if not isinstance(value, str):
         raise ConfigError(f"{place}: is a {kind}; give it as ISO text ('2024-03-01'), got {value!r}")
     try:
-        if kind == "date":
-            return date.fromisoformat(value)
-        moment = datetime.fromisoformat(value)
+        return date.fromisoformat(value) if kind == "date" else parse_moment(value)
     except ValueError:
         raise ConfigError(f"{place}: expected an ISO {kind} such as '2024-03-01', got {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(get_settings().default_timezone))
-    return moment.astimezone(UTC)
 
 
 def column_test(column: ColumnLike, kind: ColumnKind, ops: Ops, place: str) -> ColumnElement[bool]:
