@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from segments_seed import Shop, ids_of, matching
+from segments_seed import NOW, Shop, ids_of, matching
 
 from kizuna.config import get_settings
 from kizuna.errors import ConfigError
@@ -114,6 +114,22 @@ def test_consent_latest_decision_wins_with_defaults(
     monkeypatch.setenv("KIZUNA_CONSENT_DEFAULTS", '{"email": "opt-out"}')
     get_settings.cache_clear()
     assert matching(store, {"consent": "email"}) == {"tokyo", "text-rank", "bare"}
+
+
+def test_consent_is_read_as_it_stood_at_the_moment_evaluated(store: Store, shop: Shop) -> None:
+    ids = ids_of(store)
+    shop.consent(ids["tokyo"], "email", "granted", days_ago=10)
+    shop.consent(ids["osaka"], "email", "granted", days_ago=10)
+    shop.consent(ids["osaka"], "email", "withdrawn", days_ago=2)
+    shop.consent(ids["tokyo"], "personalisation", "denied", days_ago=1)
+    five_days_ago = NOW - timedelta(days=5)
+    # Osaka's withdrawal and Tokyo's refusal came later: five days ago both were still in.
+    assert matching(store, {"consent": "email"}, now=five_days_ago) == {"tokyo", "osaka"}
+    assert "tokyo" in matching(store, {"consent": "personalisation"}, now=five_days_ago)
+    # Before any decision the defaults held: email opt-in, personalisation opt-out.
+    assert matching(store, {"consent": "email"}, now=NOW - timedelta(days=20)) == set()
+    assert "tokyo" in matching(store, {"consent": "personalisation"}, now=NOW - timedelta(days=20))
+    assert matching(store, {"consent": "email"}) == {"tokyo"}
 
 
 def test_japanese_keys_whether_the_json_escapes_them_or_not(store: Store) -> None:

@@ -58,13 +58,15 @@ def attribute_members(condition: AttributeCondition, scope: Scope, place: str) -
 
 
 def consent_members(condition: ConsentCondition, scope: Scope) -> Members:
-    """Customers who may be approached for the purpose now: a latest decision of ``granted``, or no
-    decision and an opt-out purpose."""
+    """Customers who may be approached for the purpose at the scope's moment: a latest decision (recorded up
+    to then, as :func:`kizuna.privacy.consent.may` reads it) of ``granted``, or no decision and an opt-out
+    purpose."""
     purpose = condition.consent.value
     later = aliased(Consent)
     superseded = exists().where(
         later.customer_id == Consent.customer_id,
         later.purpose == Consent.purpose,
+        later.recorded_at <= scope.now,
         or_(
             later.recorded_at > Consent.recorded_at,
             and_(later.recorded_at == Consent.recorded_at, later.id > Consent.id),
@@ -74,6 +76,7 @@ def consent_members(condition: ConsentCondition, scope: Scope) -> Members:
     granted = Consent.status == Status.GRANTED.value
     latest = select(Consent.customer_id.label(ID)).where(
         Consent.purpose == purpose,
+        Consent.recorded_at <= scope.now,
         granted if not allowed_by_default else ~granted,
         ~superseded,
         *scope.restrict(Consent.customer_id),
