@@ -10,18 +10,15 @@
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
-from kizuna.config import get_settings
 from kizuna.scenarios.definition import (
     DateSpec,
     DateTrigger,
@@ -30,10 +27,13 @@ from kizuna.scenarios.definition import (
     ScheduleTrigger,
     SegmentTrigger,
 )
+from kizuna.scenarios.engine.localtime import local_moment, timezones, zone
+from kizuna.scenarios.engine.policies import matches
+from kizuna.scenarios.engine.timers import customer_dates
 from kizuna.segments.compiler import Resolver, matching_ids
 from kizuna.segments.conditions import SegmentCondition
 from kizuna.segments.registry import resolver
-from kizuna.store.tables import Customer, Event, Order
+from kizuna.store.tables import Customer, Event
 
 #: How far ahead a date trigger is looked at.
 DATE_HORIZON = timedelta(days=7)
@@ -112,12 +112,14 @@ def _event_entrants(
     found: dict[int, Entry] = {}
     for cid, events in per_customer.items():
         triggers = [
-            (at, props) for name, at, props in events if name == trigger.event and _has(props, trigger.where)
+            (at, props)
+            for name, at, props in events
+            if name == trigger.event and matches(props, trigger.where)
         ]
         unless = trigger.unless
         for at, props in reversed(triggers):  # the latest trigger that still counts
             if unless is not None and any(
-                name == unless.event and at < later <= at + unless.within and _has(p, unless.where)
+                name == unless.event and at < later <= at + unless.within and matches(p, unless.where)
                 for name, later, p in events
             ):
                 continue
@@ -129,75 +131,19 @@ def _event_entrants(
     return dict(sorted(found.items()))
 
 
-def _has(properties: dict[str, Any], where: dict[str, Any]) -> bool:
-    return all(properties.get(key) == value for key, value in where.items())
-
-
 def _date_entrants(
     conn: Connection, spec: DateSpec, *, now: datetime, wanted: list[int] | None
 ) -> dict[int, Entry]:
-    default_zone = get_settings().default_timezone
-    zones = _zones(conn, wanted)
+    """Customers whose moment (their date plus the offset, at ``at`` in their timezone) falls in the next
+    :data:`DATE_HORIZON`: the engine's own dates and local times (``scenarios.engine.timers``)."""
+    with Session(bind=conn) as session:
+        dates = list(customer_dates(session, spec, now, customer_ids=wanted))
+        zones = timezones(session, {cid for cid, _ in dates})
     found: dict[int, Entry] = {}
-    for cid, when in _dates(conn, spec, now=now, wanted=wanted):
-        zone = _zone(zones.get(cid) or default_zone)
-        day = when.astimezone(zone).date() if isinstance(when, datetime) else when
-        moment = datetime.combine(day + timedelta(days=spec.offset_days), spec.at, zone)
+    for cid, day in dates:
+        tz = zones.get(cid) or zone(None)
+        moment = local_moment(day + timedelta(days=spec.offset_days), spec.at, tz)
         if now <= moment < now + DATE_HORIZON:
-            found[cid] = Entry(f"{spec.source} {day.isoformat()}, enters {moment:%Y-%m-%d %H:%M %Z}", {})
+            local = moment.astimezone(tz)
+            found[cid] = Entry(f"{spec.source} {day.isoformat()}, enters {local:%Y-%m-%d %H:%M %Z}", {})
     return dict(sorted(found.items()))
-
-
-def _dates(
-    conn: Connection, spec: DateSpec, *, now: datetime, wanted: list[int] | None
-) -> Iterable[tuple[int, date | datetime]]:
-    """Each customer's date for the trigger's source: birthdays in last, this and next year (days), order
-    times (moments, made days in the customer's timezone by the caller)."""
-    if spec.source == "birthday":
-        query = select(Customer.id, Customer.birth_date).where(Customer.birth_date.is_not(None))
-        if wanted is not None:
-            query = query.where(Customer.id.in_(wanted))
-        for cid, born in conn.execute(query):
-            for year in (now.year - 1, now.year, now.year + 1):
-                yield cid, _anniversary(born, year)
-        return
-    if spec.source in ("first_order", "last_order"):
-        pick = func.min if spec.source == "first_order" else func.max
-        grouped = select(Order.customer_id, pick(Order.ordered_at)).group_by(Order.customer_id)
-        if wanted is not None:
-            grouped = grouped.where(Order.customer_id.in_(wanted))
-        for cid, at in conn.execute(grouped):
-            yield cid, at
-        return
-    orders = select(Order.customer_id, Order.ordered_at).order_by(Order.customer_id, Order.ordered_at)
-    if wanted is not None:
-        orders = orders.where(Order.customer_id.in_(wanted))
-    per_customer: dict[int, list[datetime]] = defaultdict(list)
-    for cid, at in conn.execute(orders):
-        per_customer[cid].append(at)
-    for cid, times in per_customer.items():
-        if len(times) < 2:
-            continue  # no cycle without two orders
-        gap = statistics.median((b - a).total_seconds() for a, b in itertools.pairwise(times))
-        yield cid, times[-1] + timedelta(seconds=gap)
-
-
-def _anniversary(born: date, year: int) -> date:
-    try:
-        return born.replace(year=year)
-    except ValueError:  # 29 February in a common year
-        return date(year, 3, 1)
-
-
-def _zones(conn: Connection, wanted: list[int] | None) -> dict[int, str]:
-    query = select(Customer.id, Customer.timezone).where(Customer.timezone.is_not(None))
-    if wanted is not None:
-        query = query.where(Customer.id.in_(wanted))
-    return {cid: tz for cid, tz in conn.execute(query)}
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(get_settings().default_timezone)

@@ -39,6 +39,7 @@ from kizuna.scenarios.durations import format_duration
 from kizuna.scenarios.engine.policies import recent_deliveries
 from kizuna.scenarios.entrants import Entry, entrants
 from kizuna.scenarios.report import describe_step, describe_trigger
+from kizuna.scenarios.triggers import trigger_product_key
 from kizuna.segments.compiler import matching_ids
 from kizuna.segments.registry import resolver
 from kizuna.store.engine import Store
@@ -280,10 +281,10 @@ class _Walker:
         return [Recommendation(s.sku, s.title, s.reason_text) for s in found], None
 
     def _trigger_product(self, entry: Entry) -> Product | None:
-        key = entry.properties.get("sku") or entry.properties.get("product_id")
+        key = trigger_product_key(entry.properties)
         if key is None:
             return None
-        return self.session.scalars(select(Product).where(Product.sku == str(key))).first()
+        return self.session.scalars(select(Product).where(Product.sku == key)).first()
 
     def _similar(self, path: Path, product: Product, n: int) -> list[Recommendation]:
         model = Recommender.load(path)

@@ -43,6 +43,13 @@ def one_key(kinds: tuple[str, ...]) -> Any:
     return kind_of
 
 
+def trigger_product_key(properties: dict[str, Any]) -> str | None:
+    """The SKU an event's properties name, read as the tracking API reads products: ``sku`` when sent, else
+    ``product_id`` (``similar_to_trigger`` recommends from it)."""
+    key = properties.get("sku") or properties.get("product_id")
+    return None if key is None else str(key)
+
+
 class Unless(Strict):
     """Enter only if this event does not follow the trigger within ``within``."""
 

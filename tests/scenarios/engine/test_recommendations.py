@@ -100,3 +100,22 @@ def test_similar_to_trigger_recommends_products_like_the_one_in_the_event(store:
     [delivery] = deliveries(store)
     assert [i["product_id"] for i in delivery.payload["recommend"]["items"]] == [ids[0]]
     assert delivery.payload["recommend"]["items"][0]["reason"] == "similar"
+
+
+def test_the_trigger_product_is_named_by_sku_before_product_id_as_tracking_reads_it(store: Store) -> None:
+    buyers = customers(store, 3)
+    ids = _catalogue(store, buyers)
+    train(store, ["popularity"])
+    similar = {**FLOW, "trigger": {"event": "Product Viewed"}}
+    like = {"algorithm": "popularity", "n": 1, "similar_to_trigger": True}
+    similar["steps"] = [{"send": {"channel": "email", "template": "like", "recommend": like}}]
+    scenario(store, similar)
+    [viewer] = customers(store)
+    with store.session() as session, session.begin():
+        record_consent(session, viewer, "personalisation", "granted", at=T0)
+    # The shop's own database id in product_id, the SKU kizuna knows in sku (Segment's e-commerce spec).
+    event(store, viewer, "Product Viewed", T0, {"product_id": "507f1f77bcf86cd799439011", "sku": "P0"})
+    run_once(store, now=T0)
+    [delivery] = deliveries(store)
+    items = delivery.payload["recommend"]["items"]
+    assert [i["product_id"] for i in items] == [ids[1]] and items[0]["reason"] == "similar"

@@ -173,7 +173,7 @@ def send(p: Pass, scenario: LoadedScenario, step_id: str, spec: SendSpec, runs: 
 
 
 def _trigger_products(session: Session, runs: Sequence[RunState]) -> dict[int, int]:
-    """Per customer, the product id of the trigger event's ``product_id``/``sku`` property, when known."""
+    """Per customer, the product id of the trigger event's product (``trigger_product_key``), when known."""
     skus = {r.customer_id: str(r.context["product"]) for r in runs if r.context.get("product")}
     ids = key_map(session.connection(), Product.sku, Product.id, skus.values())
     return {cid: ids[sku] for cid, sku in skus.items() if sku in ids}

@@ -33,6 +33,7 @@ from kizuna.scenarios.engine.state import (
     save_runs,
 )
 from kizuna.scenarios.engine.stepping import route_after_event
+from kizuna.scenarios.triggers import trigger_product_key
 from kizuna.store.automation import ScenarioRun, Segment, SegmentMember
 from kizuna.store.bulk import among
 from kizuna.store.tables import Event
@@ -147,9 +148,9 @@ def _enter_on_events(
     contexts = []
     for e in chosen:
         ctx: dict[str, Any] = {"since": e.occurred_at.isoformat(), "event": e.id}
-        product = e.properties.get("product_id") or e.properties.get("sku")
+        product = trigger_product_key(e.properties)
         if product is not None:
-            ctx["product"] = str(product)
+            ctx["product"] = product
         contexts.append(ctx)
     enter(
         session,

@@ -13,10 +13,11 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.scenarios.definition import DateSpec, DateTrigger, ScheduleSpec, ScheduleTrigger
@@ -70,12 +71,18 @@ def scan_dates(session: Session, scenario: LoadedScenario, *, now: datetime, rep
     move_cursor(session, name, int(now.timestamp()), now)
 
 
-def customer_dates(session: Session, spec: DateSpec, now: datetime) -> Iterator[tuple[int, date]]:
-    """Each customer's date for ``spec.source`` (local dates; birthdays in last, this and next year)."""
+def customer_dates(
+    session: Session, spec: DateSpec, now: datetime, customer_ids: Collection[int] | None = None
+) -> Iterator[tuple[int, date]]:
+    """Each customer's date for ``spec.source`` (local dates; birthdays in last, this and next year), of
+    every customer or of ``customer_ids`` only. The preview reads the same dates (``scenarios.entrants``)."""
+
+    def only(query: Select[Any], column: Any) -> Select[Any]:
+        return query if customer_ids is None else query.where(column.in_(list(customer_ids)))
+
     if spec.source == "birthday":
-        for cid, born in session.execute(
-            select(Customer.id, Customer.birth_date).where(Customer.birth_date.is_not(None))
-        ):
+        born_on = select(Customer.id, Customer.birth_date).where(Customer.birth_date.is_not(None))
+        for cid, born in session.execute(only(born_on, Customer.id)):
             for year in (now.year - 1, now.year, now.year + 1):
                 try:
                     yield cid, born.replace(year=year)
@@ -87,13 +94,17 @@ def customer_dates(session: Session, spec: DateSpec, now: datetime) -> Iterator[
         pick = func.min if spec.source == "first_order" else func.max
         moments = list(
             session.execute(
-                select(Order.customer_id, pick(Order.ordered_at)).group_by(Order.customer_id)
+                only(select(Order.customer_id, pick(Order.ordered_at)), Order.customer_id).group_by(
+                    Order.customer_id
+                )
             ).tuples()
         )
     else:
         per_customer: dict[int, list[datetime]] = defaultdict(list)
         for cid, at in session.execute(
-            select(Order.customer_id, Order.ordered_at).order_by(Order.customer_id, Order.ordered_at)
+            only(select(Order.customer_id, Order.ordered_at), Order.customer_id).order_by(
+                Order.customer_id, Order.ordered_at
+            )
         ):
             per_customer[cid].append(at)
         for cid, times in per_customer.items():
