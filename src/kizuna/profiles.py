@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kizuna.errors import NotFoundError
 from kizuna.privacy.consent import ConsentState, consent_state
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import (
     Campaign,
     CampaignMember,
@@ -102,7 +103,7 @@ def customer_360(session: Session, key: str, *, orders: int = 10, events: int = 
             func.coalesce(func.sum(Order.total), 0.0),
             func.min(Order.ordered_at),
             func.max(Order.ordered_at),
-        ).where(Order.customer_id == cid)
+        ).where(Order.customer_id == cid, is_purchase(Order.status))
     ).one()
     latest = session.scalars(
         select(Order)

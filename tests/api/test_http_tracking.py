@@ -56,7 +56,7 @@ def test_segment_calls_are_stored_and_attributed(api: Api) -> None:
         assert answer.status_code == 200, answer.text
         assert answer.json() | {"notes": []} == {
             "success": True, "received": 4, "stored": 4, "duplicates": 0, "dropped": 0,
-            "products": 0, "orders": 0, "notes": [],
+            "products": 0, "orders": 0, "changed_orders": 0, "notes": [],
         }  # fmt: skip
     with api.store.session() as s:
         customer = s.scalars(select(Customer).where(Customer.external_id == "u-1")).one()

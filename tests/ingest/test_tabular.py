@@ -98,6 +98,18 @@ def test_orders_group_lines_compute_totals_and_create_unknown_customers(store: S
     assert o2.ordered_at.isoformat() == "2024-03-02T00:30:00+00:00"
 
 
+def test_order_statuses_are_kept_in_lower_case(store: Store, tmp_path: Path) -> None:
+    import_file(store, write(tmp_path / "p.csv", PRODUCTS), "products")
+    orders = "order_id,customer_id,ordered_at,sku,unit_price,status\n" + "".join(
+        f"o{n},c1,2024-03-0{n},p1,100,{status}\n"
+        for n, status in enumerate(["Shipped", " CANCELLED ", ""], 1)
+    )
+    import_file(store, write(tmp_path / "o.csv", orders), "orders")
+    with store.session() as s:
+        statuses = dict(s.execute(select(Order.external_id, Order.status)).tuples().all())
+    assert statuses == {"o1": "shipped", "o2": "cancelled", "o3": "completed"}
+
+
 def test_unknown_product_aborts_with_line_and_writes_nothing(store: Store, tmp_path: Path) -> None:
     import_file(store, write(tmp_path / "p.csv", PRODUCTS), "products")
     bad = ORDERS + "o3,c1,2024-03-03,p404,1,10,\n"

@@ -25,9 +25,10 @@ def shop(store: Store) -> Shop:
     s.order(regular, "TEA", days_ago=200, total=1_000)
     s.order(regular, "BEANS", "TEA", days_ago=120, total=2_000)
     s.order(regular, "BEANS", days_ago=5, total=9_999, status="cancelled")  # never counts
+    s.order(regular, "TEA", days_ago=4, total=8_888, status="refunded")  # nor does this
     newcomer = s.customer("newcomer")
     s.order(newcomer, "PLAN", days_ago=10, total=4_000)
-    s.order(newcomer, "GOODS", days_ago=2, total=500)
+    s.order(newcomer, "GOODS", days_ago=2, total=500, status="shipped")  # any other status is a purchase
     trial = s.customer("trial")
     s.order(trial, "TRIAL", days_ago=60, total=500)
     s.customer("nobody")

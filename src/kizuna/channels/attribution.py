@@ -2,7 +2,7 @@
 
 Orders are read in order of arrival (id order) after the cursor ``attribution`` (``engine_cursors``), so
 orders from every ingest path (file imports, the tracking API's ``Order Completed``, demo data) are picked
-up. For each order (cancelled, canceled, refunded or returned ones are passed over):
+up. For each purchase (``kizuna.store.orders``: cancelled, refunded and returned orders are passed over):
 
 - **Coupon redemption.** When the order's ``coupon_code`` is the coupon of a ``sent`` delivery to the same
   customer (the payload's ``coupon``, or a ``coupons`` row issued to that customer by the scenario run that
@@ -44,13 +44,12 @@ from kizuna.scenarios.engine.claims import take_cursor
 from kizuna.store.automation import SENT, Delivery, EngineCursor, Response
 from kizuna.store.bulk import among, insert_new, is_postgres
 from kizuna.store.engine import Store
+from kizuna.store.orders import status_is_purchase
 from kizuna.store.tables import Coupon, CouponRedemption, Order, table_of
 from kizuna.store.types import utcnow
 
 #: The cursor over ``orders``.
 CURSOR = "attribution"
-#: Order statuses that are no purchase.
-NOT_PURCHASES = ("cancelled", "canceled", "refunded", "returned")
 
 
 @dataclass
@@ -266,7 +265,7 @@ def _orders(session: Session, *conditions: Any, limit: int) -> tuple[list[int], 
     purchases = [
         _Order(r.id, r.external_id, r.customer_id, r.ordered_at, float(r.total or 0), r.coupon_code or None)
         for r in rows
-        if (r.status or "").lower() not in NOT_PURCHASES
+        if status_is_purchase(r.status)
     ]
     return [r.id for r in rows], purchases
 

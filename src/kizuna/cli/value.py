@@ -45,7 +45,7 @@ def value() -> None:
 @click.option("--at", "at", metavar="TIME", help="Value customers as of this day or ISO time (default: now).")
 @db_option
 def compute(horizon_days: int | None, discount: float | None, at: str | None, db: str | None) -> None:
-    """Fit the models on every completed order and store each customer's scores, segment and LTV."""
+    """Fit the models on every purchase (not cancelled, refunded or returned); store each customer's value."""
     store = store_for(db)
     with RichProgress(transient=True) as progress:
         result = compute_values(

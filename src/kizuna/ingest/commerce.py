@@ -5,6 +5,12 @@ and Order Completed add unknown products to the catalogue and refresh the name, 
 image of known ones (``sku``, else ``product_id``, is the product's SKU in kizuna). Order Completed writes the
 order and its lines once per ``order_id``: sending it again, or an order already imported from a file under
 the same id, adds nothing.
+
+Order Cancelled makes the order ``cancelled``; Order Refunded makes it ``refunded`` when the refund (its
+``total``) is the whole order or is not given, and otherwise adds the amount to the order's
+``attributes.refunded`` (it stays a purchase, of its original total). Either is then no purchase anywhere
+(:mod:`kizuna.store.orders`). Only the customer's own orders change: an event naming an order the store does
+not hold for that customer (unknown, or someone else's) changes nothing and says so in the batch's notes.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, update
 
 from kizuna.ingest.lookups import products_by_sku
-from kizuna.ingest.segment import CartFields, OrderFields, ProductFields
+from kizuna.ingest.segment import CartFields, OrderChangeFields, OrderFields, ProductFields
 from kizuna.store.bulk import insert_ignore, key_map
 from kizuna.store.tables import Order, OrderLine, Product, table_of
 
@@ -30,6 +36,51 @@ class PlacedOrder:
     customer_id: int | None
     at: datetime
     channel: str
+
+
+@dataclass
+class OrderChange:
+    """An Order Cancelled or Order Refunded event with the customer it belongs to."""
+
+    event: str
+    fields: OrderChangeFields
+    customer_id: int | None
+    at: datetime
+
+
+#: Refunds within this much of the order's total refund all of it.
+_WHOLE = 0.005
+
+
+def change_orders(conn: Connection, changes: Sequence[OrderChange]) -> list[str | None]:
+    """Cancel or refund each change's order, in the order they happened; per change, None when it was
+    applied, else why not."""
+    keys = {c.fields.order_id for c in changes}
+    query = select(Order.id, Order.external_id, Order.customer_id, Order.total, Order.attributes)
+    stored = {r.external_id: r for r in conn.execute(query.where(Order.external_id.in_(keys)))}
+    changed: dict[str, dict[str, Any]] = {}  # order id → the columns to write
+    outcome: list[str | None] = [None] * len(changes)
+    for k in sorted(range(len(changes)), key=lambda k: changes[k].at):
+        change, key = changes[k], changes[k].fields.order_id
+        order = stored.get(key)
+        if order is None or change.customer_id is None or order.customer_id != change.customer_id:
+            outcome[k] = (
+                f"order {key} was not changed by {change.event}: "
+                "the store holds no such order of this customer"
+            )
+            continue
+        values = changed.setdefault(key, {"attributes": dict(order.attributes or {})})
+        refund = change.fields.total
+        if change.event == "Order Cancelled":
+            values["status"] = "cancelled"
+        elif refund is None or refund >= float(order.total or 0) - _WHOLE:
+            values["status"] = "refunded"
+        else:
+            attributes = values["attributes"]
+            attributes["refunded"] = round(float(attributes.get("refunded", 0.0)) + refund, 2)
+    for key, values in changed.items():
+        conn.execute(update(Order).where(Order.id == stored[key].id).values(**values))
+    return outcome
 
 
 def _product_row(product: ProductFields, currency: str | None) -> dict[str, Any]:

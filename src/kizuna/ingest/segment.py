@@ -122,6 +122,14 @@ class OrderFields(CartFields):
     coupon: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
+class OrderChangeFields(_Spec):
+    """Order Cancelled and Order Refunded: the order, and for a refund the amount (the whole order when not
+    given)."""
+
+    order_id: Key
+    total: Money | None = None
+
+
 _COMMERCE = "_kizuna_commerce"
 
 #: E-commerce spec event name → the model its properties must fit.
@@ -134,6 +142,8 @@ COMMERCE: dict[str, type[_Spec]] = {
     "Cart Viewed": CartFields,
     "Checkout Started": CartFields,
     "Order Completed": OrderFields,
+    "Order Cancelled": OrderChangeFields,
+    "Order Refunded": OrderChangeFields,
 }
 
 

@@ -16,7 +16,8 @@
   not apply the tracking default itself. It does respect a *recorded* decision: events of a known customer
   whose latest tracking decision is denied or withdrawn are not stored at all (counted as ``dropped``). Their
   ``identify`` still updates the profile they gave us; only the behavioural record is refused.
-- **E-commerce**: the spec's events update products and orders (see :mod:`kizuna.ingest.commerce`).
+- **E-commerce**: the spec's events update products and orders, and cancel or refund them (see
+  :mod:`kizuna.ingest.commerce`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from kizuna.ingest.commerce import PlacedOrder, products_of, upsert_products, write_orders
+from kizuna.ingest.commerce import (
+    OrderChange,
+    PlacedOrder,
+    change_orders,
+    products_of,
+    upsert_products,
+    write_orders,
+)
 from kizuna.ingest.event_insert import insert_events
 from kizuna.ingest.identity import alias, identify
 from kizuna.ingest.lookups import (
@@ -48,6 +56,7 @@ from kizuna.ingest.segment import (
     CartFields,
     Identify,
     Message,
+    OrderChangeFields,
     OrderFields,
     ProductFields,
     Track,
@@ -72,6 +81,7 @@ class IngestResult:
     dropped: int = 0
     products: int = 0
     orders: int = 0
+    changed_orders: int = 0
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,6 +94,7 @@ class IngestResult:
             "dropped": self.dropped,
             "products": self.products,
             "orders": self.orders,
+            "changed_orders": self.changed_orders,
             "notes": self.notes,
         }
 
@@ -211,6 +222,7 @@ def ingest_batches(session: Session, incoming: Sequence[Incoming]) -> list[Inges
     rows: list[dict[str, Any]] = []
     products: list[tuple[int, dict[str, Any]]] = []
     orders: list[tuple[int, PlacedOrder]] = []
+    changes: list[tuple[int, OrderChange]] = []
     for (k, message_id, message, at), customer_id in zip(fresh, customers, strict=True):
         if customer_id in refusing:
             results[k].dropped += 1
@@ -235,6 +247,9 @@ def ingest_batches(session: Session, incoming: Sequence[Incoming]) -> list[Inges
         if isinstance(spec, OrderFields):
             channel = "app" if "app" in message.context or "app" in shared[k] else "web"
             orders.append((k, PlacedOrder(spec, customer_id, at, channel)))
+        if isinstance(spec, OrderChangeFields):
+            assert isinstance(message, Track)
+            changes.append((k, OrderChange(message.event, spec, customer_id, at)))
 
     if products:
         changed = upsert_products(conn, [row for _, row in products], utcnow())
@@ -252,6 +267,12 @@ def ingest_batches(session: Session, incoming: Sequence[Incoming]) -> list[Inges
             elif order_id in written:
                 written.discard(order_id)
                 results[k].orders += 1
+    if changes:  # after the batch's own orders, which a cancellation may follow
+        for (k, _), note in zip(changes, change_orders(conn, [c for _, c in changes]), strict=True):
+            if note is None:
+                results[k].changed_orders += 1
+            else:
+                results[k].notes.append(note)
     insert_events(conn, rows)
     return results
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, insert
 from kizuna.progress import NullProgress, Progress
 from kizuna.store.bulk import count_rows, insert_ignore, key_map
 from kizuna.store.engine import Store
+from kizuna.store.orders import normalise_status
 from kizuna.store.tables import (
     TABLES_IN_ORDER,
     Campaign,
@@ -177,7 +178,8 @@ class StoreWriter:
             row = {k: v for k, v in o.items() if k != "customer_external_id"}
             if "customer_external_id" in o:
                 row["customer_id"] = cmap[o["customer_external_id"]]
-            order_rows.append({"attributes": {}, "status": "completed", **row})
+            row["status"] = normalise_status(row.get("status"))
+            order_rows.append({"attributes": {}, **row})
         self._batched(table_of(Order), order_rows)
         omap = key_map(self.conn, Order.external_id, Order.id, (o["external_id"] for o in orders))
         pmap = self.product_ids(ln["sku"] for ln in lines if "sku" in ln)

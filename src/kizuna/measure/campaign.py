@@ -6,9 +6,9 @@ back (status ``control``/``holdout``: recorded, never contacted), else the arm i
 
 - *responded*: one of its deliveries got an open, click, scan, redemption or order response (control and
   holdout runs have no delivery, so their response rate is 0 by construction);
-- *converted* and *revenue*: completed orders the customer placed after entering, within
-  ``attribution_window_days`` (measured the same way for treated and control runs: that is what makes the
-  comparison fair).
+- *converted* and *revenue*: purchases (orders not cancelled, refunded or returned) the customer placed after
+  entering, within ``attribution_window_days`` (measured the same way for treated and control runs: that is
+  what makes the comparison fair).
 
 Each treated arm is compared with ``control`` (:func:`kizuna.measure.experiment.compare`). The incremental
 revenue is the uplift in revenue per customer of all treated runs together, times their number; the

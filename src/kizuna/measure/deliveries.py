@@ -1,11 +1,11 @@
 """A scenario's deliveries per step, arm and channel: how many went out, what came back, what they cost.
 
 Statuses are counted as they stand (``sent``, ``failed``, ``suppressed``, and ``pending``/``sending`` as
-waiting). Responses count the first of each kind per delivery (a message opened three times is one open).
-A sent delivery *converted* when its customer placed a completed order within the attribution window after
-it was sent (``attribution_window_days``); its revenue is those orders' total. Costs are per sent delivery,
-from the settings: ``cost_per_email`` for email, ``cost_per_dm_piece`` plus ``cost_dm_postage`` for direct
-mail; other channels cost nothing here.
+waiting). Responses count the first of each kind per delivery (a message opened three times is one open). A
+sent delivery *converted* when its customer placed a purchase (an order not cancelled, refunded or returned)
+within the attribution window after it was sent (``attribution_window_days``); its revenue is those orders'
+total. Costs are per sent delivery, from the settings: ``cost_per_email`` for email, ``cost_per_dm_piece``
+plus ``cost_dm_postage`` for direct mail; other channels cost nothing here.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Customer value from the store: RFM scores and segments, BG/NBD + Gamma-Gamma lifetime value, stored in
 ``customer_values`` (``kizuna value compute``).
 
-Each customer with a completed order up to ``now`` is summarised from their orders grouped by UTC day (one
-*purchase* per day, as in the CDNOW studies): the first and last purchase days, the number of purchase days,
-total spend, and the mean spend of the repeat purchases. Times are in weeks. The BG/NBD model is fitted on
-everyone, Gamma-Gamma on customers with repeat purchases (see :mod:`kizuna.measure.ltv`); their predictions
-over the horizon are written with the RFM scores (:mod:`kizuna.measure.rfm`), replacing every earlier row
-in one transaction.
+Each customer with a purchase (an order not cancelled, refunded or returned) up to ``now`` is summarised from
+their orders grouped by UTC day (one *purchase* per day, as in the CDNOW studies): the first and last purchase
+days, the number of purchase days, total spend, and the mean spend of the repeat purchases. Times are in
+weeks. The BG/NBD model is fitted on everyone, Gamma-Gamma on customers with repeat purchases (see
+:mod:`kizuna.measure.ltv`); their predictions over the horizon are written with the RFM scores
+(:mod:`kizuna.measure.rfm`), replacing every earlier row in one transaction.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from kizuna.config import get_settings
 from kizuna.measure.ltv import BGNBD, GammaGamma, fit_bgnbd, fit_gamma_gamma, lifetime_value
 from kizuna.measure.rfm import rfm_scores, rfm_segments
 from kizuna.progress import NullProgress, Progress
-from kizuna.segments.purchases import COUNTED_STATUS
 from kizuna.store.bulk import chunked, copy_ignore, is_postgres
 from kizuna.store.engine import Store
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Order, table_of
 from kizuna.store.types import utcnow
 from kizuna.store.values import CustomerValue
@@ -84,11 +84,11 @@ def _epoch_days(session: Session) -> ColumnElement[Any]:
 
 
 def read_histories(session: Session, now: datetime) -> Histories:
-    """Every customer's completed orders up to ``now``, grouped by day, summarised as arrays."""
+    """Every customer's purchases up to ``now``, grouped by day, summarised as arrays."""
     day = _epoch_days(session).label("day")
     rows = session.execute(
         select(Order.customer_id, day, cast(func.sum(Order.total), Float))
-        .where(Order.status == COUNTED_STATUS, Order.ordered_at <= now)
+        .where(is_purchase(Order.status), Order.ordered_at <= now)
         .group_by(Order.customer_id, day)
         .order_by(Order.customer_id, day)
     ).all()

@@ -3,7 +3,8 @@ receiving a message).
 
 Orders are read once for the customers concerned (through ``ix_orders_customer_id_ordered_at``), then each
 moment is answered from memory by binary search, so the same rule holds on SQLite and PostgreSQL: an order
-counts when it is ``completed`` and placed after the moment and no later than ``days`` days after it.
+counts when it is a purchase (``kizuna.store.orders``: not cancelled, refunded or returned) and placed after
+the moment and no later than ``days`` days after it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from itertools import accumulate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kizuna.segments.purchases import COUNTED_STATUS
 from kizuna.store.bulk import among
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Order
 
 
@@ -44,7 +45,7 @@ class OrderWindows:
         for these in among(session, Order.customer_id, customer_ids):
             rows = session.execute(
                 select(Order.customer_id, Order.ordered_at, Order.total).where(
-                    these, Order.status == COUNTED_STATUS, Order.ordered_at > start, Order.ordered_at <= until
+                    these, is_purchase(Order.status), Order.ordered_at > start, Order.ordered_at <= until
                 )
             )
             for customer, moment, total in rows:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from kizuna.recommend.evaluate.splits import Interactions
 from kizuna.store.engine import Store
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Interaction, Order, OrderLine, Product
 from kizuna.store.types import utcnow
 
@@ -90,7 +91,8 @@ class TrainingData:
 
 
 def load_training_data(store: Store, *, weights: Mapping[str, float] | None = None) -> TrainingData:
-    """Read purchases and stored interactions from ``store`` into index space.
+    """Read purchases (orders not cancelled, refunded or returned) and stored interactions from ``store``
+    into index space.
 
     Every product in the catalogue gets a column, so content-based and popularity fallbacks can reach items
     nobody has bought yet. The snapshot records what was read and when.
@@ -102,9 +104,9 @@ def load_training_data(store: Store, *, weights: Mapping[str, float] | None = No
     t: list[float] = []
     with store.engine.connect() as conn:
         purchases = conn.execute(
-            select(Order.customer_id, OrderLine.product_id, Order.ordered_at).join(
-                Order, Order.id == OrderLine.order_id
-            )
+            select(Order.customer_id, OrderLine.product_id, Order.ordered_at)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(is_purchase(Order.status))
         )
         for customer_id, product_id, when in purchases:
             customers.append(customer_id)

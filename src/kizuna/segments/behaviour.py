@@ -16,9 +16,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.segments.compare import holds, json_equals, number_test
 from kizuna.segments.conditions import EventCondition, ViewedNotBoughtCondition
-from kizuna.segments.purchases import COUNTED_STATUS, product_ids
+from kizuna.segments.purchases import product_ids
 from kizuna.segments.sets import ID, ColumnLike, Members, Scope
 from kizuna.segments.sqlfuncs import json_field, json_value, no_index
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Event, Order, OrderLine, Product
 
 #: The event that says a customer looked at a product.
@@ -72,7 +73,7 @@ def viewed_not_bought_members(condition: ViewedNotBoughtCondition, scope: Scope)
     order, line = aliased(Order), aliased(OrderLine)
     bought_since = exists().where(
         order.customer_id == Event.customer_id,
-        order.status == COUNTED_STATUS,
+        is_purchase(order.status),
         order.ordered_at >= Event.occurred_at,
         line.order_id == order.id,
         # Through the order's own lines, not every line of the product (SQLite would pick either).

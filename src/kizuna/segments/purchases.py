@@ -1,8 +1,8 @@
 """Conditions on what customers bought: measures (recency, frequency, monetary ...), products and
 categories bought, active subscriptions and trial-only buyers, each as a set of customer ids.
 
-Only orders with status ``completed`` count (:data:`COUNTED_STATUS`): cancelled or returned orders are no
-purchase. Windows (``within_days``) keep the orders placed at or after ``now`` minus that many days.
+Only purchases count (:func:`kizuna.store.orders.is_purchase`): cancelled, refunded or returned orders are
+none. Windows (``within_days``) keep the orders placed at or after ``now`` minus that many days.
 
 Measures group the orders by customer in one pass ("fewer than N days since the last order" reads only the
 orders after the bound); what was bought starts from the product's lines (``ix_order_lines_product_id``);
@@ -28,17 +28,15 @@ from kizuna.segments.conditions import (
 from kizuna.segments.sets import ID, ColumnLike, Members, Scope, all_of, nobody
 from kizuna.segments.sqlfuncs import no_index
 from kizuna.store.categories import under_category
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Order, OrderLine, Product
-
-#: The order status that counts as a purchase.
-COUNTED_STATUS = "completed"
 
 _ALIASES = {"recency": "days_since_last_order", "frequency": "orders"}
 
 
 def _order_filters(scope: Scope, within_days: int | None, orders: Any = Order) -> list[ColumnElement[bool]]:
     since = scope.since(within_days)
-    filters = [orders.status == COUNTED_STATUS, *scope.restrict(orders.customer_id)]
+    filters = [is_purchase(orders.status), *scope.restrict(orders.customer_id)]
     return filters if since is None else [*filters, orders.ordered_at >= since]
 
 

@@ -1,7 +1,7 @@
 """Conditions on stored customer values (``customer_values``): lifetime value, probability of being active,
 expected purchases and spend, RFM scores and RFM segment, as sets of customer ids.
 
-The values are those of the last ``kizuna value compute``; customers it did not value (no completed order)
+The values are those of the last ``kizuna value compute``; customers it did not value (no purchase)
 have no row and match no comparison, only ``exists: false``.
 """
 

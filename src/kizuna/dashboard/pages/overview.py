@@ -18,6 +18,7 @@ from kizuna.dashboard.charts import chart, daily
 from kizuna.dashboard.web import SignedIn, render
 from kizuna.store.automation import Delivery, Scenario
 from kizuna.store.engine import Store
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Customer, Order
 from kizuna.store.types import utcnow
 
@@ -60,12 +61,14 @@ def overview(store: Store, now: datetime) -> Overview:
         ).all()
         revenue = session.execute(
             select(func.date(Order.ordered_at), func.coalesce(func.sum(Order.total), 0.0))
-            .where(Order.ordered_at >= since_90)
+            .where(Order.ordered_at >= since_90, is_purchase(Order.status))
             .group_by(func.date(Order.ordered_at))
         ).all()
         deliveries_30 = session.scalar(select(func.count()).where(Delivery.created_at >= since_30)) or 0
         revenue_30 = session.scalar(
-            select(func.coalesce(func.sum(Order.total), 0.0)).where(Order.ordered_at >= since_30)
+            select(func.coalesce(func.sum(Order.total), 0.0)).where(
+                Order.ordered_at >= since_30, is_purchase(Order.status)
+            )
         )
     return Overview(
         int(customers),
