@@ -23,7 +23,8 @@ def _rows(start: int, n: int) -> list[dict[str, object]]:
 
 def _planned_rows(store: Store) -> float:
     with store.engine.connect() as conn:
-        return float(conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'customers'")).scalar())
+        found = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'customers'")).scalar()
+        return float(found)
 
 
 def test_a_table_filled_fast_is_analysed_by_the_writer(store: Store) -> None:
