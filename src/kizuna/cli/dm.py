@@ -31,6 +31,8 @@ def _summary(report: BatchReport) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    if report.remaining:
+        console.print(f"{report.remaining:,} more due: render another batch for them", highlight=False)
 
 
 @dm.command("render")
@@ -57,6 +59,10 @@ def _summary(report: BatchReport) -> None:
     "--recommend", type=click.IntRange(0, 12), default=3, show_default=True,
     help="With --segment: items recommended by the trained default model (0: none).",
 )  # fmt: skip
+@click.option(
+    "--limit", type=click.IntRange(1), default=None, metavar="N",
+    help="At most N pieces in this batch (the print shop's capacity, or a proof run); the rest stay due.",
+)  # fmt: skip
 @db_option
 def render_command(
     scenario: str | None,
@@ -69,6 +75,7 @@ def render_command(
     coupon_prefix: str | None,
     coupon_days: int,
     recommend: int,
+    limit: int | None,
     db: str | None,
 ) -> None:
     """Render a print batch: PDFs, manifest.csv, suppressed.csv and batch.json in a new folder."""
@@ -81,12 +88,13 @@ def render_command(
     with RichProgress(transient=True) as progress:
         if scenario is not None:
             report = render_scenario(store, scenario, out, name=name, template=template, options=options,
-                                     progress=progress)  # fmt: skip
+                                     limit=limit, progress=progress)  # fmt: skip
         else:
             assert segment is not None and template is not None
             report = render_segment(
                 store, segment, template, out, name=name, coupon_prefix=coupon_prefix,
-                coupon_days=coupon_days, recommend=recommend, options=options, progress=progress,
+                coupon_days=coupon_days, recommend=recommend, options=options, limit=limit,
+                progress=progress,
             )  # fmt: skip
     _summary(report)
 

@@ -166,3 +166,38 @@ def test_batches_need_the_link_settings(store: Store, tmp_path: Path) -> None:
     _scenario(store)
     with pytest.raises(ConfigError, match="KIZUNA_PUBLIC_BASE_URL"):
         render_scenario(store, "lapsed-sale-dm", tmp_path / "x")
+
+
+def test_a_limit_splits_a_mailing_over_batches_longest_due_first(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = configure(monkeypatch)
+    sid = _scenario(store)
+    ids = [delivery(store, customer(store), scenario_id=sid) for _ in range(5)]
+    with store.session() as session, session.begin():
+        for n, d in enumerate(ids):  # the last written is the longest due
+            session.execute(update(Delivery).where(Delivery.id == d).values(due_at=T0 - timedelta(hours=n)))
+    first = render_scenario(store, "lapsed-sale-dm", tmp_path / "day-1", limit=2, now=T0, settings=settings)
+    assert (first.pieces, first.remaining) == (2, 3)
+    assert [_statuses(store)[d][0] for d in ids] == ["pending", "pending", "pending", "sent", "sent"]
+    second = render_scenario(store, "lapsed-sale-dm", tmp_path / "day-2", now=T0, settings=settings)
+    assert (second.pieces, second.remaining) == (3, 0)
+    assert {_statuses(store)[d][0] for d in ids} == {"sent"}
+    with pytest.raises(ConfigError, match="at least 1"):
+        render_scenario(store, "lapsed-sale-dm", tmp_path / "none", limit=0, now=T0, settings=settings)
+
+
+def test_a_limited_segment_batch_mails_the_first_members_only(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = configure(monkeypatch)
+    members = [customer(store) for _ in range(4)]
+    with store.session() as session, session.begin():
+        segment = Segment(name="vip", definition={}, created_at=T0, updated_at=T0)
+        session.add(segment)
+        session.flush()
+        session.add_all(SegmentMember(segment_id=segment.id, customer_id=c, entered_at=T0) for c in members)
+    proof = render_segment(store, "vip", "postcard", tmp_path / "proof", limit=1, now=T0, settings=settings)
+    assert (proof.pieces, proof.remaining) == (1, 0)
+    with store.session() as session:
+        assert list(session.scalars(select(Delivery.customer_id))) == [min(members)]

@@ -64,6 +64,13 @@ def claim_batch(
     return claimed, names
 
 
+def due_count(store: Store, only: Sequence[ColumnElement[bool]], *, now: datetime) -> int:
+    """How many of the rows ``only`` names are due and waiting for a batch."""
+    with store.session() as session:
+        waiting = (Delivery.channel == CHANNEL, Delivery.status == PENDING, Delivery.due_at <= now, *only)
+        return int(session.scalar(select(func.count()).select_from(Delivery).where(*waiting)) or 0)
+
+
 def _recently_mailed(session: Session, customer_ids: list[int], since: datetime) -> set[int]:
     found: set[int] = set()
     for these in among(session, Delivery.customer_id, customer_ids):

@@ -28,7 +28,7 @@ from kizuna.channels.dm.batch import (
 )
 from kizuna.channels.dm.fonts import font_path
 from kizuna.channels.dm.layout import DEFAULT_LAYOUT, Layout, find_layout, load_layout
-from kizuna.channels.dm.outbox import check, claim_batch, finish, release
+from kizuna.channels.dm.outbox import check, claim_batch, due_count, finish, release
 from kizuna.channels.dm.sheet import PLAIN, PrintOptions
 from kizuna.config import Settings, get_settings
 from kizuna.errors import ConfigError, NotFoundError
@@ -55,6 +55,8 @@ class BatchReport:
     suppressed: dict[str, int] = field(default_factory=dict)
     failed: int = 0
     files: list[str] = field(default_factory=list)
+    remaining: int = 0
+    """Deliveries still due after this batch (with ``limit``): for the next batch."""
 
 
 def _settings_for_links(settings: Settings) -> None:
@@ -87,6 +89,7 @@ def render_scenario(
     name: str | None = None,
     template: str | None = None,
     options: PrintOptions = PLAIN,
+    limit: int | None = None,
     now: datetime | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
@@ -94,7 +97,8 @@ def render_scenario(
     """Print the scenario's due ``direct_mail`` deliveries into ``out``; see the module docstring.
 
     The layout is ``template``, else the deliveries' own template when a layout of that name exists, else
-    ``postcard``. The batch is named ``name`` (default: the folder's name).
+    ``postcard``. The batch is named ``name`` (default: the folder's name). With ``limit``, at most that many
+    deliveries (the longest due first) go into this batch; the others stay due for the next one.
     """
     settings = settings or get_settings()
     with store.session() as session:
@@ -103,7 +107,7 @@ def render_scenario(
         raise NotFoundError(f"no scenario named {scenario!r}; see `kizuna scenarios list`")
     meta = {"scenario": scenario}
     return _render(store, [Delivery.scenario_id == found], out, name, template, options, now, settings,
-                   progress, meta, scenario_id=found)  # fmt: skip
+                   progress, meta, limit=limit, scenario_id=found)  # fmt: skip
 
 
 def render_segment(
@@ -117,6 +121,7 @@ def render_segment(
     coupon_days: int = 30,
     recommend: int = 3,
     options: PrintOptions = PLAIN,
+    limit: int | None = None,
     now: datetime | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
@@ -124,7 +129,8 @@ def render_segment(
     """Print a piece for each current member of ``segment`` who has none in this batch yet.
 
     Writes the outbox rows first (keys ``dm:<name>:<customer id>``, with coupons and recommendations), then
-    renders them like a scenario's.
+    renders them like a scenario's. With ``limit``, only the first ``limit`` members (by id) get one: a
+    proof run, or a mailing split over batches of another name.
     """
     settings = settings or get_settings()
     now = now or utcnow()
@@ -132,7 +138,7 @@ def render_segment(
     _settings_for_links(settings)
     _check_new_batch(store, name, out)
     load_layout(template, settings)
-    members = sorted(member_ids(store, segment))
+    members = sorted(member_ids(store, segment))[:limit]
     with store.session() as session, session.begin():
         write_segment_deliveries(
             session, name, members, template=template, now=now, coupon_prefix=coupon_prefix,
@@ -155,6 +161,7 @@ def _render(
     progress: Progress | None,
     meta: dict[str, str],
     *,
+    limit: int | None = None,
     scenario_id: int | None = None,
     segment: str | None = None,
 ) -> BatchReport:
@@ -165,7 +172,10 @@ def _render(
     _settings_for_links(settings)
     _check_new_batch(store, name, out)
     fonts = font_path(settings)
-    claimed, names = claim_batch(store, only, now=now, limit=MAX_BATCH, settings=settings)
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit: expected at least 1 piece, got {limit}")
+    most = min(limit or MAX_BATCH, MAX_BATCH)
+    claimed, names = claim_batch(store, only, now=now, limit=most, settings=settings)
     report = BatchReport(name, None)
     if not claimed:
         return report
@@ -213,4 +223,5 @@ def _render(
     report.suppressed = dict(summary["suppressed"])
     report.failed = len(failed)
     report.files = [f["file"] for f in summary["files"]]
+    report.remaining = due_count(store, only, now=now)
     return report
