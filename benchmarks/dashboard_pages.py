@@ -32,6 +32,7 @@ from kizuna.dashboard.users import create_user
 from kizuna.store import open_store
 from kizuna.store.automation import Delivery, Scenario
 from kizuna.store.dashboard import DashboardUser
+from kizuna.store.direct_mail import DmBatch
 from kizuna.store.tables import Customer
 
 TARGET_MS = 300.0
@@ -45,9 +46,14 @@ def _pages(store_url: str) -> list[str]:
         customer = customer or session.scalar(select(Customer.id).order_by(Customer.id.desc()).limit(1))
         external = session.scalar(select(Customer.external_id).where(Customer.id == customer))
         scenario = session.scalar(select(Scenario.name).order_by(Scenario.name).limit(1))
+        batch = session.scalar(select(DmBatch.name).order_by(DmBatch.id.desc()).limit(1))
     pages = ["/", "/customers", f"/customers?q={(external or 'demo-00')[:-2]}", f"/customers/{customer}",
              "/segments", "/segments/new", "/scenarios", "/recommendations",
-             f"/recommendations?customer={external}", "/audiences", "/consents", "/privacy"]  # fmt: skip
+             f"/recommendations?customer={external}", "/direct-mail", "/audiences", "/consents",
+             "/privacy"]  # fmt: skip
+    if batch:
+        at = pages.index("/direct-mail") + 1
+        pages[at:at] = [f"/direct-mail/{batch}", f"/direct-mail/{batch}/pages/pieces-001.pdf/1.png"]
     if scenario:
         pages.insert(7, f"/scenarios/{scenario}")
     return pages
@@ -99,7 +105,7 @@ def main() -> int:
     store = open_store(args.db)
     email, password = f"bench-{secrets.token_hex(4)}@kizuna.invalid", secrets.token_urlsafe(16)
     with store.session() as session, session.begin():
-        create_user(session, email, password, role="viewer")
+        create_user(session, email, password, role="marketer")  # marketers see the print previews
     app = create_app(store, settings=get_settings())
     url, server, thread = _serve(app)
     failed = []

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kizuna.measure import ltv
 from kizuna.measure.ltv import BGNBD, fit_bgnbd, fit_gamma_gamma, lifetime_value
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
@@ -120,3 +121,26 @@ def test_cdnow_sample_gives_the_published_parameters() -> None:
     spend = fit_gamma_gamma(np.array(x), np.array(m_x))
     # Fader & Hardie (2013), the Gamma-Gamma note: p = 6.25, q = 3.74, gamma = 15.44.
     assert (spend.p, spend.q, spend.gamma) == pytest.approx((6.25, 3.74, 15.44), rel=0.02)
+
+
+def test_a_sampled_start_reaches_the_optimum_of_every_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Large stores start the search on a sample; the gradient steps on everyone must end where a search on
+    # everyone ends, with the same likelihood.
+    x, t_x, T = simulate_bgnbd(6_000, r=0.25, alpha=4.0, a=0.8, b=2.5, seed=8)
+    monkeypatch.setattr(ltv, "START_SAMPLE", 10**9)
+    full = fit_bgnbd(x, t_x, T)
+    monkeypatch.setattr(ltv, "START_SAMPLE", 300)
+    sampled = fit_bgnbd(x, t_x, T)
+    assert sampled.log_likelihood == pytest.approx(full.log_likelihood, rel=1e-6)
+    assert (sampled.r, sampled.alpha, sampled.a, sampled.b) == pytest.approx(
+        (full.r, full.alpha, full.a, full.b), rel=2e-3
+    )
+    rng = np.random.default_rng(5)
+    counts = rng.integers(1, 6, 6_000).astype(float)
+    means = rng.gamma(6.0, 1 / rng.gamma(4.0, 1 / 15.0, 6_000))
+    monkeypatch.setattr(ltv, "START_SAMPLE", 10**9)
+    whole = fit_gamma_gamma(counts, means)
+    monkeypatch.setattr(ltv, "START_SAMPLE", 300)
+    part = fit_gamma_gamma(counts, means)
+    assert part.log_likelihood == pytest.approx(whole.log_likelihood, rel=1e-6)
+    assert (part.p, part.q, part.gamma) == pytest.approx((whole.p, whole.q, whole.gamma), rel=2e-3)
