@@ -66,7 +66,8 @@ def demo_write_key(store: Store, settings: Settings) -> str:
 
 
 def _price(value: float | None) -> str:
-    return "" if value is None else f"¥{value:,.0f}"
+    # As the snippet's widgets write it (Intl.NumberFormat in Japanese: the full-width yen sign).
+    return "" if value is None else f"￥{value:,.0f}"
 
 
 def _page(title: str, key: str, body: str) -> str:
@@ -103,7 +104,7 @@ def _home(store: Store, key: str) -> str:
     body = (
         '<section class="hero" data-kizuna-slot="home-hero"><h2>日々の暮らしに、ちょうどいいものを</h2>'
         "<p>スキンケアからコーヒー、日本茶まで。</p></section>"
-        '<h2>あなたへのおすすめ</h2><section data-kizuna-slot="home-for-you">'
+        '<section data-kizuna-slot="home-for-you"><h2>おすすめ商品</h2>'
         f'<div class="grid">{"".join(_card(p) for p in products[:4])}</div></section>'
         f'<h2>すべての商品</h2><div class="grid">{cards}</div>'
         '<div data-kizuna-slot="welcome-popup" hidden></div><div class="spacer"></div>'
