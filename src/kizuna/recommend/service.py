@@ -90,6 +90,7 @@ def train(
     out = out or models_dir()
     progress.stage("reading interactions")
     data = load_training_data(store)
+    progress.advance(len(data.interactions))  # the count read, shown when the stage closes
     chosen = list(names) or list(ALGORITHMS)
     for name in chosen:
         algorithm(name)  # unknown names fail before any training
