@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,6 +53,8 @@ class Customer(Base):
     """One person the business knows: attributes, address and contact details."""
 
     __tablename__ = "customers"
+    # Customers are found by email whatever its case (profiles.find_customer): lower(email) has its own index.
+    __table_args__ = (Index("ix_customers_email_lower", func.lower(literal_column("email"))),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), unique=True)
