@@ -10,7 +10,6 @@ from kizuna.store import Store
 from kizuna.store.migrate import downgrade, upgrade
 from kizuna.store.tables import Base, Customer
 
-
 # SQLite's reflection cannot read an index on an expression (lower(email)); the test below checks it.
 EXPRESSION_INDEX = "ignore:Skipped unsupported reflection of expression-based index"
 
