@@ -106,7 +106,7 @@ def main() -> int:
     email, password = f"bench-{secrets.token_hex(4)}@kizuna.invalid", secrets.token_urlsafe(16)
     with store.session() as session, session.begin():
         create_user(session, email, password, role="marketer")  # marketers see the print previews
-    app = create_app(store, settings=get_settings())
+    app = create_app(store, settings=get_settings(), warm=True)  # as kizuna serve starts it
     url, server, thread = _serve(app)
     failed = []
     try:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from kizuna.api import create_app
+from kizuna.config import Settings
 from kizuna.dashboard.cache import Aggregates
+from kizuna.store import Store
 
 
 def test_a_figure_is_computed_once_while_fresh() -> None:
@@ -57,3 +62,23 @@ def test_warming_computes_missing_figures_in_the_background_only_when_caching() 
     assert cache.get("n", lambda: 0) == 7 and order == ["m", "n"]
     off = Aggregates(0)
     off.warm([("n", lambda: pytest.fail("computed with caching off"))])
+
+
+def test_a_warm_app_counts_the_store_wide_figures_as_it_starts(store: Store, tmp_path: Path) -> None:
+    # kizuna serve's app (warm=True): the first page after signing in finds its figures counted.
+    settings = Settings(data_dir=tmp_path / "data", dashboard_cache_seconds=60)  # type: ignore[call-arg]
+    app = create_app(store, settings=settings, warm=True)
+    dashboard = app.state.dashboard
+    assert dashboard.figures
+    with TestClient(app, base_url="http://127.0.0.1"):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            counted = [key for key in dashboard.figures if key in dashboard.aggregates._values]
+            if len(counted) == len(dashboard.figures):
+                break
+            time.sleep(0.05)
+        assert counted == list(dashboard.figures)
+    cold = create_app(store, settings=settings)  # tests and library callers: nothing counted up front
+    with TestClient(cold, base_url="http://127.0.0.1"):
+        time.sleep(0.2)
+        assert not cold.state.dashboard.aggregates._values

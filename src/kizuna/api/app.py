@@ -51,8 +51,14 @@ kizuna's HTTP API.
 """
 
 
-def create_app(source: Settings | Store | None = None, *, settings: Settings | None = None) -> FastAPI:
-    """The API for a store (or the store the settings name; by default, the configured one)."""
+def create_app(
+    source: Settings | Store | None = None, *, settings: Settings | None = None, warm: bool = False
+) -> FastAPI:
+    """The API for a store (or the store the settings name; by default, the configured one).
+
+    With ``warm``, the dashboard's store-wide figures are counted in the background as the app starts, so
+    that the first page after signing in does not wait for them (``kizuna serve`` does this).
+    """
     if isinstance(source, Store):
         store = source
         settings = settings or get_settings()
@@ -63,6 +69,8 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            dashboard.warm()
         yield
         ingest.close()
 
@@ -94,7 +102,7 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
     if settings.demo_shop_enabled():
         app.include_router(demo_shop.router)
     # The dashboard: pages at / behind their own sign-in; the routes above keep their API keys.
-    mount_dashboard(app, store, settings)
+    dashboard = mount_dashboard(app, store, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -123,4 +131,4 @@ def create_app(source: Settings | Store | None = None, *, settings: Settings | N
 
 def app_from_environment() -> FastAPI:
     """The app for ``KIZUNA_*`` settings: what ``kizuna serve`` runs in each worker process."""
-    return create_app(get_settings())
+    return create_app(get_settings(), warm=True)

@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
@@ -85,6 +86,10 @@ class Dashboard:
             Aggregates(settings.dashboard_cache_seconds),
             env,
         )
+
+    def warm(self) -> None:
+        """Count the store-wide figures in the background (the overview first), unless counted already."""
+        self.aggregates.warm([(key, partial(compute, self.store)) for key, compute in self.figures.items()])
 
 
 class LoginRequired(Exception):

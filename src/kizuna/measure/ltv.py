@@ -153,6 +153,7 @@ def fit_bgnbd(x: Array, t_x: Array, T: Array, *, penalty: float = 0.0) -> BGNBD:
         raise ValueError("BG/NBD needs at least one customer with a purchase")
     if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T + 1e-9):
         raise ValueError("each customer needs x >= 0 and 0 <= t_x <= T")
+
     def loss_of(x: Array, t_x: Array, T: Array) -> Any:
         (ux, ut, uT), w = _grouped(x, t_x, T)
 

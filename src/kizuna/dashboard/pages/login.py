@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -57,8 +55,7 @@ def _sign_in(ctx: Ctx, email: str, password: str, address: str) -> str | None:
     limiter.succeeded(account)
     start_session(ctx, user, stored)
     # Counted now, the overview first, so that they are ready by the time the pages are opened.
-    figures = ctx.dashboard.figures.items()
-    ctx.dashboard.aggregates.warm([(key, partial(compute, ctx.store)) for key, compute in figures])
+    ctx.dashboard.warm()
     return None
 
 
