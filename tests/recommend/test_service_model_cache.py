@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kizuna.errors import NotFoundError
 from kizuna.recommend import service
 from kizuna.recommend.base import Recommender
-from kizuna.recommend.service import loaded_model, recommend_for, train
+from kizuna.recommend.service import loaded_model, preload, recommend_for, train
 from kizuna.store import Store
 from kizuna.store.tables import Customer, Order, OrderLine, Product
 
@@ -77,3 +77,18 @@ def test_a_retrained_model_is_picked_up(store: Store, tmp_path: Path) -> None:
 def test_a_missing_model_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="kizuna train"):
         loaded_model(tmp_path / "nothing.npz")
+
+
+def test_preload_fills_the_cache_with_the_models_found(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _orders(store, "tea", 3, 0)
+    train(store, ["popularity"], out=tmp_path)
+    (tmp_path / "default.npz").write_bytes(b"not a model")  # damaged: left for the request to report
+    assert preload(tmp_path, ["default", "popularity", "nothing"]) == ["popularity"]
+
+    def no_reading(path: Path | str) -> Recommender:
+        raise AssertionError(f"read {path} again")
+
+    monkeypatch.setattr(service.Recommender, "load", staticmethod(no_reading))
+    assert loaded_model(tmp_path / "popularity.npz").name == "popularity"

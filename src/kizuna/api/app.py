@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,7 @@ from kizuna.config import Settings, get_settings
 from kizuna.dashboard import mount_dashboard
 from kizuna.ingest.queue import IngestQueue
 from kizuna.ingest.segment import MODELS, Batch
+from kizuna.recommend.service import models_dir, preload
 from kizuna.store.engine import Store, open_store
 
 DESCRIPTION = """\
@@ -56,8 +58,9 @@ def create_app(
 ) -> FastAPI:
     """The API for a store (or the store the settings name; by default, the configured one).
 
-    With ``warm``, the dashboard's store-wide figures are counted in the background as the app starts, so
-    that the first page after signing in does not wait for them (``kizuna serve`` does this).
+    With ``warm``, the dashboard's store-wide figures are counted and the default and popularity models
+    loaded in the background as the app starts, so that the first pages do not wait for them (``kizuna
+    serve`` does this).
     """
     if isinstance(source, Store):
         store = source
@@ -71,6 +74,9 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if warm:
             dashboard.warm()
+            threading.Thread(
+                target=preload, args=(models_dir(settings),), name="load-models", daemon=True
+            ).start()
         yield
         ingest.close()
 
