@@ -101,6 +101,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="store URL (a demo store)")
     parser.add_argument("--n", type=int, default=20, help="timed requests per page")
+    parser.add_argument("--sign-in-after", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long after the server starts before signing in (0: at once)")  # fmt: skip
     args = parser.parse_args()
     store = open_store(args.db)
     email, password = f"bench-{secrets.token_hex(4)}@kizuna.invalid", secrets.token_urlsafe(16)
@@ -108,6 +110,7 @@ def main() -> int:
         create_user(session, email, password, role="marketer")  # marketers see the print previews
     app = create_app(store, settings=get_settings(), warm=True)  # as kizuna serve starts it
     url, server, thread = _serve(app)
+    time.sleep(args.sign_in_after)  # meanwhile the server counts its figures and loads its models
     failed = []
     try:
         with httpx.Client(base_url=url, timeout=120, follow_redirects=True) as client:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from kizuna.api import create_app
 from kizuna.config import Settings
 from kizuna.dashboard.cache import Aggregates
+from kizuna.scenarios.builtin import add_from_template
 from kizuna.store import Store
 
 
@@ -65,19 +66,21 @@ def test_warming_computes_missing_figures_in_the_background_only_when_caching() 
 
 
 def test_a_warm_app_counts_the_store_wide_figures_as_it_starts(store: Store, tmp_path: Path) -> None:
-    # kizuna serve's app (warm=True): the first page after signing in finds its figures counted.
+    # kizuna serve's app (warm=True): the first pages after signing in find their figures counted, the
+    # store-wide ones and each scenario's.
+    scenario = add_from_template(store, "first-order-coupon").scenario
     settings = Settings(data_dir=tmp_path / "data", dashboard_cache_seconds=60)  # type: ignore[call-arg]
     app = create_app(store, settings=settings, warm=True)
     dashboard = app.state.dashboard
-    assert dashboard.figures
+    wanted = [*dashboard.figures, f"scenario:{scenario.id}", f"scenario-results:{scenario.id}"]
     with TestClient(app, base_url="http://127.0.0.1"):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            counted = [key for key in dashboard.figures if key in dashboard.aggregates._values]
-            if len(counted) == len(dashboard.figures):
+            counted = [key for key in wanted if key in dashboard.aggregates._values]
+            if len(counted) == len(wanted):
                 break
             time.sleep(0.05)
-        assert counted == list(dashboard.figures)
+        assert counted == wanted
     cold = create_app(store, settings=settings)  # tests and library callers: nothing counted up front
     with TestClient(cold, base_url="http://127.0.0.1"):
         time.sleep(0.2)

@@ -29,5 +29,6 @@ def mount_dashboard(app: FastAPI, store: Store, settings: Settings) -> Dashboard
         if page.NAV is not None:
             dashboard.nav.append(page.NAV)
         dashboard.figures.update(getattr(page, "FIGURES", {}))
+        dashboard.warmers.extend(getattr(page, "WARMERS", []))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="dashboard-static")
     return dashboard

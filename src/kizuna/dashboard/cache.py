@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -49,14 +49,33 @@ class Aggregates:
             self._values[key] = (time.monotonic() + self.seconds, value)
             return value
 
-    def warm(self, figures: list[tuple[str, Callable[[], Any]]]) -> None:
+    def warm(
+        self,
+        figures: list[tuple[str, Callable[[], Any]]],
+        more: Sequence[Callable[[], list[tuple[str, Callable[[], Any]]]]] = (),
+    ) -> None:
         """Compute the figures not there yet, one after the other in one background thread (the first
-        listed first), when caching is on. A page asking for one meanwhile waits for its count."""
+        listed first), when caching is on; then those each of ``more`` lists when the thread gets to it
+        (figures found by a query: the scenarios'). A page asking for one meanwhile waits for its count."""
         missing = [(key, compute) for key, compute in figures if key not in self._values]
-        if self.seconds > 0 and missing:
+        if self.seconds > 0 and (missing or more):
             threading.Thread(
-                target=self._warm, args=(missing,), name="dashboard-figures", daemon=True
+                target=self._warm_all, args=(missing, list(more)), name="dashboard-figures", daemon=True
             ).start()
+
+    def _warm_all(
+        self,
+        figures: list[tuple[str, Callable[[], Any]]],
+        more: list[Callable[[], list[tuple[str, Callable[[], Any]]]]],
+    ) -> None:
+        self._warm(figures)
+        for listing in more:
+            try:
+                found = listing()
+            except Exception:  # warming is best effort: the page counts for itself
+                log.exception("listing dashboard figures to count failed")
+                continue
+            self._warm([(key, compute) for key, compute in found if key not in self._values])
 
     def _warm(self, figures: list[tuple[str, Callable[[], Any]]]) -> None:
         for key, compute in figures:

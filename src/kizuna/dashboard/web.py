@@ -67,6 +67,7 @@ class Dashboard:
     templates: Environment
     nav: list[tuple[str, str]] = field(default_factory=list)
     figures: dict[str, Callable[[Store], Any]] = field(default_factory=dict)
+    warmers: list[Callable[[Dashboard], list[tuple[str, Callable[[], Any]]]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -88,8 +89,12 @@ class Dashboard:
         )
 
     def warm(self) -> None:
-        """Count the store-wide figures in the background (the overview first), unless counted already."""
-        self.aggregates.warm([(key, partial(compute, self.store)) for key, compute in self.figures.items()])
+        """Count in the background, unless counted already: the store-wide figures (the overview first),
+        then what pages register in ``warmers`` (each scenario's counts and results)."""
+        wanted: list[tuple[str, Callable[[], Any]]] = [
+            (key, partial(compute, self.store)) for key, compute in self.figures.items()
+        ]
+        self.aggregates.warm(wanted, more=[partial(warmer, self) for warmer in self.warmers])
 
 
 class LoginRequired(Exception):

@@ -12,8 +12,10 @@ reused and measured again in the background once older than the limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +23,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from kizuna.dashboard.flow import StepCounts, diagram
-from kizuna.dashboard.web import Ctx, Missing, Posted, SignedIn, redirect, render
+from kizuna.dashboard.web import Ctx, Dashboard, Missing, Posted, SignedIn, redirect, render
 from kizuna.errors import NotFoundError
 from kizuna.measure.campaign import ScenarioMeasurement, measure_scenario
 from kizuna.scenarios.preview import preview
@@ -89,6 +91,25 @@ def results(ctx: Ctx, saved: SavedScenario) -> ScenarioMeasurement:
             return measure_scenario(session, saved.name, settings=ctx.dashboard.settings)
 
     return ctx.dashboard.aggregates.get(f"scenario-results:{saved.id}", measure)
+
+
+def warm_scenarios(dashboard: Dashboard) -> list[tuple[str, Callable[[], Any]]]:
+    """Each scenario's counts and results, for :meth:`Dashboard.warm` (active scenarios first)."""
+    store, settings = dashboard.store, dashboard.settings
+    found: list[tuple[str, Callable[[], Any]]] = []
+    for saved in sorted(list_scenarios(store), key=lambda s: (s.status != "active", s.name)):
+
+        def measure(name: str = saved.name) -> ScenarioMeasurement:
+            with store.session() as session:
+                return measure_scenario(session, name, settings=settings)
+
+        found.append((f"scenario:{saved.id}", partial(figures, store, saved.id)))
+        found.append((f"scenario-results:{saved.id}", measure))
+    return found
+
+
+#: Counted in the background as the server starts and when someone signs in (see Dashboard.warm).
+WARMERS = [warm_scenarios]
 
 
 def _saved(ctx: Ctx, name: str) -> SavedScenario:
