@@ -102,7 +102,7 @@ def main() -> int:
     parser.add_argument("--db", required=True, help="store URL (a demo store)")
     parser.add_argument("--n", type=int, default=20, help="timed requests per page")
     parser.add_argument("--sign-in-after", type=float, default=0.0, metavar="SECONDS",
-                        help="wait this long after the server starts before signing in (0: at once)")  # fmt: skip
+                        help="seconds between the server's start and signing in (0: at once)")  # fmt: skip
     args = parser.parse_args()
     store = open_store(args.db)
     email, password = f"bench-{secrets.token_hex(4)}@kizuna.invalid", secrets.token_urlsafe(16)
