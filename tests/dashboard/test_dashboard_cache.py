@@ -85,3 +85,19 @@ def test_a_warm_app_counts_the_store_wide_figures_as_it_starts(store: Store, tmp
     with TestClient(cold, base_url="http://127.0.0.1"):
         time.sleep(0.2)
         assert not cold.state.dashboard.aggregates._values
+
+
+def test_a_costly_figure_is_kept_longer(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    cache = Aggregates(60)
+
+    def costly() -> str:
+        clock[0] += 10.0  # took 10 s to count
+        return "counted"
+
+    assert cache.get("results", costly) == "counted"
+    expires = cache._values["results"][0]
+    assert expires == pytest.approx(1010.0 + 200.0)  # 20 × 10 s, more than the 60 s setting
+    cache.get("cheap", lambda: "quick")
+    assert cache._values["cheap"][0] == pytest.approx(1010.0 + 60.0)
