@@ -14,13 +14,14 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.channels.responses import ResponseKind
 from kizuna.config import Settings
 from kizuna.measure.experiment import NO_ARM
-from kizuna.measure.window import OrderWindows
+from kizuna.measure.window import OrderWindows, epoch_micros, from_micros
 from kizuna.store.automation import FAILED, PENDING, SENDING, SENT, SUPPRESSED, Delivery, Response
 
 Key = tuple[str, str, str]
@@ -128,22 +129,33 @@ def delivery_lines(session: Session, scenario_id: int, settings: Settings) -> li
 
 
 def _conversions(session: Session, scenario_id: int, days: float, line: Any) -> None:
-    sent = session.execute(
-        select(Delivery.customer_id, Delivery.step, Delivery.arm, Delivery.channel, Delivery.sent_at).where(
-            Delivery.scenario_id == scenario_id, Delivery.status == SENT, Delivery.sent_at.is_not(None)
+    sent = (
+        session.connection()
+        .execute(
+            select(
+                Delivery.customer_id,
+                Delivery.step,
+                Delivery.arm,
+                Delivery.channel,
+                epoch_micros(session, Delivery.sent_at),
+            ).where(
+                Delivery.scenario_id == scenario_id, Delivery.status == SENT, Delivery.sent_at.is_not(None)
+            )
         )
-    ).all()
+        .all()
+    )
     if not sent:
         return
-    moments = [row.sent_at for row in sent]
-    windows = OrderWindows.load(session, {row.customer_id for row in sent}, min(moments), max(moments), days)
+    customers = np.fromiter((row[0] for row in sent), dtype=np.int64, count=len(sent))
+    moments = np.fromiter((row[4] for row in sent), dtype=np.int64, count=len(sent))
+    first, last = from_micros(int(moments.min())), from_micros(int(moments.max()))
+    windows = OrderWindows.load(session, set(customers.tolist()), first, last, days)
+    counts, revenues = windows.totals(customers, moments)
     totals: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0])
-    for customer, step, arm, channel, sent_at in sent:
-        count, revenue = windows.after(customer, sent_at)
-        if count:
-            key = (step, arm, channel)
-            totals[key][0] += 1
-            totals[key][1] += revenue
+    for k in np.flatnonzero(counts > 0).tolist():
+        _, step, arm, channel, _ = sent[k]
+        totals[(step, arm, channel)][0] += 1
+        totals[(step, arm, channel)][1] += float(revenues[k])
     for (step, arm, channel), (converted, revenue) in totals.items():
         found = line(step, arm, channel)
         found.converted += int(converted)

@@ -26,8 +26,9 @@ from sqlalchemy import (
     func,
     literal_column,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from kizuna.store.orders import normalise_status
 from kizuna.store.types import BigId, JSONDict, Money, UTCDateTime, utcnow
 
 NAMING = {
@@ -140,6 +141,11 @@ class Order(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no")
+
+    @validates("status")
+    def _lower_case(self, _key: str, status: str | None) -> str:
+        # Stored as every reader of purchases compares it (kizuna.store.orders); bulk writers normalise too.
+        return normalise_status(status)
 
 
 Index("ix_orders_customer_id_ordered_at", Order.customer_id, Order.ordered_at)
