@@ -19,11 +19,12 @@ Everything runs in the caller's session and transaction; nothing is committed he
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from kizuna.ingest.merge import USER_ID, merge_customers
@@ -41,6 +42,36 @@ ALIAS = "alias"
 _DEVICE_KINDS = (ANONYMOUS_ID, ALIAS)
 _USER_KINDS = (USER_ID, ALIAS)
 _MAX_ID = 128
+
+
+#: First key of the advisory locks on devices (PostgreSQL), apart from the application's other locks.
+_DEVICE_LOCKS = 0x6B7A_4476  # "kzDv"
+
+
+def hold_devices(session: Session, anonymous_ids: Iterable[str]) -> None:
+    """Lock the devices for this transaction (PostgreSQL; SQLite has one writer at a time anyway).
+
+    A batch writing a device's anonymous events and a concurrent ``identify`` of the device then take turns:
+    without it, events read as anonymous by one writer thread and committed after another thread had
+    re-pointed the device's events to its customer stayed anonymous for good. Every batch locks the devices
+    it names in one order (sorted keys), so two batches never wait for each other in a circle.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_device_key(a) for a in anonymous_ids})
+    if keys:
+        session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(:space, k) "
+                "FROM (SELECT unnest(CAST(:keys AS integer[])) AS k ORDER BY 1 OFFSET 0) AS ordered"
+            ),
+            {"space": _DEVICE_LOCKS, "keys": keys},
+        )
+
+
+def _device_key(anonymous_id: str) -> int:
+    digest = hashlib.blake2b(anonymous_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def device_ids(session: Session, customer_id: int) -> list[str]:

@@ -42,7 +42,7 @@ from kizuna.ingest.commerce import (
     write_orders,
 )
 from kizuna.ingest.event_insert import insert_events
-from kizuna.ingest.identity import alias, identify
+from kizuna.ingest.identity import alias, hold_devices, identify
 from kizuna.ingest.lookups import (
     customers_by_device,
     customers_by_user_id,
@@ -104,6 +104,13 @@ def parse_batch(data: bytes | str | Mapping[str, Any]) -> Batch:
     if isinstance(data, (bytes, str)):
         return batch_adapter.validate_json(data)
     return batch_adapter.validate_python(data)
+
+
+def _devices(messages: Iterable[AnyMessage]) -> set[str]:
+    """The anonymous ids the messages name (an alias's previous id may be one)."""
+    listed = list(messages)
+    found = {m.anonymous_id for m in listed if m.anonymous_id}
+    return found | {m.previous_id for m in listed if isinstance(m, Alias)}
 
 
 def _message_id(message: Message) -> str:
@@ -208,6 +215,9 @@ def ingest_batches(session: Session, incoming: Sequence[Incoming]) -> list[Inges
         batch = incoming[k]
         fresh.append((k, message_id, message, _occurred(message, batch.sent_at, batch.received_at)))
 
+    # The batch's devices are held first (PostgreSQL), so that a concurrent identify and this batch's
+    # anonymous events of the same device take turns (see identity.hold_devices).
+    hold_devices(session, _devices(m for _, _, m, _ in fresh))
     # Identity first, so that the batch's other events are attributed to whoever it reveals.
     for _, _, message, at in fresh:
         if isinstance(message, Identify):
