@@ -34,6 +34,17 @@ def _statuses(store: Store) -> dict[int, tuple[str, str | None]]:
         return {d.id: (d.status, d.error) for d in session.scalars(select(Delivery))}
 
 
+def _vip_segment(store: Store, size: int) -> list[int]:
+    """A segment ``vip`` of ``size`` new mailable customers; their ids."""
+    members = [customer(store) for _ in range(size)]
+    with store.session() as session, session.begin():
+        segment = Segment(name="vip", definition={}, created_at=T0, updated_at=T0)
+        session.add(segment)
+        session.flush()
+        session.add_all(SegmentMember(segment_id=segment.id, customer_id=c, entered_at=T0) for c in members)
+    return members
+
+
 def _csv(path: Path) -> list[dict[str, str]]:
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
@@ -135,12 +146,7 @@ def test_a_segment_batch_writes_the_outbox_once(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = configure(monkeypatch)
-    members = [customer(store) for _ in range(3)]
-    with store.session() as session, session.begin():
-        segment = Segment(name="vip", definition={}, created_at=T0, updated_at=T0)
-        session.add(segment)
-        session.flush()
-        session.add_all(SegmentMember(segment_id=segment.id, customer_id=c, entered_at=T0) for c in members)
+    members = _vip_segment(store, 3)
 
     report = render_segment(
         store, "vip", "a4-letter", tmp_path / "vip-march", coupon_prefix="VIP", now=T0, settings=settings
@@ -191,12 +197,7 @@ def test_a_limited_segment_batch_mails_the_first_members_only(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = configure(monkeypatch)
-    members = [customer(store) for _ in range(4)]
-    with store.session() as session, session.begin():
-        segment = Segment(name="vip", definition={}, created_at=T0, updated_at=T0)
-        session.add(segment)
-        session.flush()
-        session.add_all(SegmentMember(segment_id=segment.id, customer_id=c, entered_at=T0) for c in members)
+    members = _vip_segment(store, 4)
     proof = render_segment(store, "vip", "postcard", tmp_path / "proof", limit=1, now=T0, settings=settings)
     assert (proof.pieces, proof.remaining) == (1, 0)
     with store.session() as session:

@@ -84,7 +84,9 @@ def test_items_carry_what_a_piece_shows_as_the_catalogue_had_it(store: Store) ->
     assert first["reason_text"]["en"] != first["reason_text"]["ja"]
 
 
-def test_similar_to_trigger_recommends_products_like_the_one_in_the_event(store: Store) -> None:
+def _similar_to_trigger(store: Store) -> tuple[list[int], int]:
+    """The catalogue, a trained popularity model, a scenario recommending products like the viewed one, and a
+    viewer who allows personalisation: the product ids and the viewer."""
     buyers = customers(store, 3)
     ids = _catalogue(store, buyers)
     train(store, ["popularity"])
@@ -95,6 +97,11 @@ def test_similar_to_trigger_recommends_products_like_the_one_in_the_event(store:
     [viewer] = customers(store)
     with store.session() as session, session.begin():
         record_consent(session, viewer, "personalisation", "granted", at=T0)
+    return ids, viewer
+
+
+def test_similar_to_trigger_recommends_products_like_the_one_in_the_event(store: Store) -> None:
+    ids, viewer = _similar_to_trigger(store)
     event(store, viewer, "Product Viewed", T0, {"product_id": "P1"})
     run_once(store, now=T0)
     [delivery] = deliveries(store)
@@ -103,16 +110,7 @@ def test_similar_to_trigger_recommends_products_like_the_one_in_the_event(store:
 
 
 def test_the_trigger_product_is_named_by_sku_before_product_id_as_tracking_reads_it(store: Store) -> None:
-    buyers = customers(store, 3)
-    ids = _catalogue(store, buyers)
-    train(store, ["popularity"])
-    similar = {**FLOW, "trigger": {"event": "Product Viewed"}}
-    like = {"algorithm": "popularity", "n": 1, "similar_to_trigger": True}
-    similar["steps"] = [{"send": {"channel": "email", "template": "like", "recommend": like}}]
-    scenario(store, similar)
-    [viewer] = customers(store)
-    with store.session() as session, session.begin():
-        record_consent(session, viewer, "personalisation", "granted", at=T0)
+    ids, viewer = _similar_to_trigger(store)
     # The shop's own database id in product_id, the SKU kizuna knows in sku (Segment's e-commerce spec).
     event(store, viewer, "Product Viewed", T0, {"product_id": "507f1f77bcf86cd799439011", "sku": "P0"})
     run_once(store, now=T0)
