@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from kizuna.measure.window import OrderWindows, epoch_micros, from_micros, micros
+from kizuna.measure.window import OrderWindows
 from kizuna.store import Store
+from kizuna.store.epoch import epoch_micros, from_micros, micros
 from kizuna.store.tables import Customer, Order
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)

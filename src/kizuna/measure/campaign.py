@@ -36,8 +36,9 @@ from kizuna.measure.experiment import (
     uplift_dict,
 )
 from kizuna.measure.stats import Uplift, mean_uplift
-from kizuna.measure.window import OrderWindows, epoch_micros, from_micros
+from kizuna.measure.window import OrderWindows
 from kizuna.store.automation import Delivery, Response, Scenario, ScenarioRun
+from kizuna.store.epoch import epoch_micros, from_micros
 
 #: Run statuses of customers kept back: recorded, never contacted.
 KEPT_BACK = ("control", "holdout")

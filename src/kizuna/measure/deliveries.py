@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from kizuna.channels.responses import ResponseKind
 from kizuna.config import Settings
 from kizuna.measure.experiment import NO_ARM
-from kizuna.measure.window import OrderWindows, epoch_micros, from_micros
+from kizuna.measure.window import OrderWindows
 from kizuna.store.automation import FAILED, PENDING, SENDING, SENT, SUPPRESSED, Delivery, Response
+from kizuna.store.epoch import epoch_micros, from_micros
 
 Key = tuple[str, str, str]
 

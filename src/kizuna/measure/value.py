@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, Integer, cast, delete, func, insert, select
+from sqlalchemy import Float, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from kizuna.config import get_settings
 from kizuna.measure.ltv import BGNBD, GammaGamma, fit_bgnbd, fit_gamma_gamma, lifetime_value
@@ -29,6 +28,7 @@ from kizuna.measure.rfm import rfm_scores, rfm_segments
 from kizuna.progress import NullProgress, Progress
 from kizuna.store.bulk import chunked, copy_ignore, is_postgres
 from kizuna.store.engine import Store
+from kizuna.store.epoch import epoch_days
 from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Order, table_of
 from kizuna.store.types import utcnow
@@ -37,7 +37,6 @@ from kizuna.store.values import CustomerValue
 #: Days per time unit of the models (weeks) and per discounting period (about a month).
 WEEK, PERIOD_DAYS = 7.0, 30.0
 _WRITE_CHUNK = 20_000
-_EPOCH_JULIAN_DAY = 2440587.5
 
 
 @dataclass(frozen=True)
@@ -76,16 +75,9 @@ class ValueReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _epoch_days(session: Session) -> ColumnElement[Any]:
-    """Days since 1970-01-01 UTC of ``orders.ordered_at``, whole."""
-    if is_postgres(session):
-        return func.floor(func.extract("epoch", Order.ordered_at) / 86400.0)
-    return cast(func.julianday(Order.ordered_at) - _EPOCH_JULIAN_DAY, Integer)
-
-
 def read_histories(session: Session, now: datetime) -> Histories:
     """Every customer's purchases up to ``now``, grouped by day, summarised as arrays."""
-    day = _epoch_days(session).label("day")
+    day = epoch_days(session, Order.ordered_at).label("day")
     rows = session.execute(
         select(Order.customer_id, day, cast(func.sum(Order.total), Float))
         .where(is_purchase(Order.status), Order.ordered_at <= now)

@@ -3,7 +3,7 @@ receiving a message).
 
 An order counts when it is a purchase (``kizuna.store.orders``: not cancelled, refunded or returned) and
 placed after the moment and no later than ``days`` days after it, the same on SQLite and PostgreSQL. Moments
-travel as whole microseconds since 1970 (:func:`epoch_micros`, computed by the database), so comparisons are
+travel as whole microseconds since 1970 (``kizuna.store.epoch``, computed by the database), so comparisons are
 exact and no datetime object is built per row; the orders of the customers concerned are read once (through
 ``ix_orders_customer_id_ordered_at``) and every (customer, moment) is answered at once by NumPy
 (:func:`OrderWindows.totals`): at a million customers a scenario's half a million runs are measured in about
@@ -13,16 +13,15 @@ a second, and the interpreter is free for the pages served beside it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import BigInteger, Float, Integer, cast, func, select
+from sqlalchemy import Float, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from kizuna.store.bulk import among, is_postgres
+from kizuna.store.bulk import among
+from kizuna.store.epoch import MICROS_PER_DAY, epoch_micros
 from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Order
 
@@ -31,30 +30,6 @@ BY_PERIOD_FROM = 10_000
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
-MICROS_PER_DAY = 86_400_000_000
-
-
-def epoch_micros(session: Session, column: Any) -> ColumnElement[int]:
-    """SQL: whole microseconds since 1970-01-01 UTC of a UTC timestamp column, exactly.
-
-    PostgreSQL's ``extract(epoch ...)`` is exact (numeric); SQLite keeps the time as ISO text
-    (``YYYY-MM-DD HH:MM:SS.ffffff``): its seconds from ``strftime('%s')`` plus the six digits of the fraction.
-    """
-    if is_postgres(session):
-        return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
-    seconds = cast(func.strftime("%s", column), Integer)
-    return seconds * 1_000_000 + cast(func.substr(column, 21, 6), Integer)
-
-
-def micros(moment: datetime) -> int:
-    """``moment`` (aware) as whole microseconds since 1970-01-01 UTC, as :func:`epoch_micros` gives it."""
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int) -> datetime:
-    """Microseconds since 1970-01-01 UTC as an aware datetime (the inverse of :func:`micros`)."""
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)
 
 
 class OrderWindows:
