@@ -36,9 +36,9 @@ from kizuna.measure.experiment import (
     uplift_dict,
 )
 from kizuna.measure.stats import Uplift, mean_uplift
-from kizuna.measure.window import OrderWindows
+from kizuna.measure.window import orders_after
 from kizuna.store.automation import Delivery, Response, Scenario, ScenarioRun
-from kizuna.store.epoch import epoch_micros, from_micros
+from kizuna.store.epoch import epoch_micros
 
 #: Run statuses of customers kept back: recorded, never contacted.
 KEPT_BACK = ("control", "holdout")
@@ -150,9 +150,7 @@ def run_outcomes(session: Session, scenario_id: int, window_days: float) -> list
         return []
     customers = np.fromiter((r[0] for r in runs), dtype=np.int64, count=len(runs))
     moments = np.fromiter((r[3] for r in runs), dtype=np.int64, count=len(runs))
-    first, last = from_micros(int(moments.min())), from_micros(int(moments.max()))
-    windows = OrderWindows.load(session, set(customers.tolist()), first, last, window_days)
-    orders, revenue = windows.totals(customers, moments)
+    orders, revenue = orders_after(session, customers, moments, window_days)
     groups = [(_arm_of(status, arm), status in KEPT_BACK) for _, status, arm, _, _ in runs]
     keys = sorted(set(groups))
     index = {key: k for k, key in enumerate(keys)}

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from kizuna.channels.responses import ResponseKind
 from kizuna.config import Settings
 from kizuna.measure.experiment import NO_ARM
-from kizuna.measure.window import OrderWindows
+from kizuna.measure.window import orders_after
 from kizuna.store.automation import FAILED, PENDING, SENDING, SENT, SUPPRESSED, Delivery, Response
-from kizuna.store.epoch import epoch_micros, from_micros
+from kizuna.store.epoch import epoch_micros
 
 Key = tuple[str, str, str]
 
@@ -149,9 +149,7 @@ def _conversions(session: Session, scenario_id: int, days: float, line: Any) -> 
         return
     customers = np.fromiter((row[0] for row in sent), dtype=np.int64, count=len(sent))
     moments = np.fromiter((row[4] for row in sent), dtype=np.int64, count=len(sent))
-    first, last = from_micros(int(moments.min())), from_micros(int(moments.max()))
-    windows = OrderWindows.load(session, set(customers.tolist()), first, last, days)
-    counts, revenues = windows.totals(customers, moments)
+    counts, revenues = orders_after(session, customers, moments, days)
     totals: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0])
     for k in np.flatnonzero(counts > 0).tolist():
         _, step, arm, channel, _ = sent[k]

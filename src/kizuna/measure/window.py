@@ -21,7 +21,7 @@ from sqlalchemy import Float, cast, select
 from sqlalchemy.orm import Session
 
 from kizuna.store.bulk import among
-from kizuna.store.epoch import MICROS_PER_DAY, epoch_micros
+from kizuna.store.epoch import MICROS_PER_DAY, epoch_micros, from_micros
 from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Order
 
@@ -30,6 +30,15 @@ BY_PERIOD_FROM = 10_000
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
+
+
+def orders_after(session: Session, customers: Ints, moments: Ints, days: float) -> tuple[Ints, Floats]:
+    """Per (customer, moment in epoch microseconds): the purchases in the ``days`` after the moment, and
+    their total. What measurement asks of a scenario's runs and of its deliveries alike."""
+    if len(customers) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    first, last = from_micros(int(moments.min())), from_micros(int(moments.max()))
+    return OrderWindows.load(session, customers, first, last, days).totals(customers, moments)
 
 
 class OrderWindows:
@@ -43,7 +52,7 @@ class OrderWindows:
 
     @classmethod
     def load(
-        cls, session: Session, customer_ids: Iterable[int], start: datetime, end: datetime, days: float
+        cls, session: Session, customer_ids: Iterable[int] | Ints, start: datetime, end: datetime, days: float
     ) -> OrderWindows:
         """Read the counted orders of ``customer_ids`` placed after ``start`` and up to ``end`` plus
         ``days`` days.
@@ -52,7 +61,7 @@ class OrderWindows:
         their customer is wanted, instead of sending every id to the database.
         """
         until = end + timedelta(days=days)
-        wanted = np.fromiter(set(customer_ids), dtype=np.int64)
+        wanted = np.unique(np.fromiter(customer_ids, dtype=np.int64))
         columns = (Order.customer_id, epoch_micros(session, Order.ordered_at), cast(Order.total, Float))
         period = (is_purchase(Order.status), Order.ordered_at > start, Order.ordered_at <= until)
         rows: list[tuple[int, int, float | None]] = []
