@@ -23,7 +23,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    literal_column,
     select,
     text,
 )
@@ -218,11 +217,8 @@ def keep_statistics(conn: Connection, table: Table, rows: int) -> bool:
         _added[key] = added
     if added < ANALYZE_AFTER_ROWS:
         return False
-    known = conn.execute(
-        select(func.greatest(literal_column("reltuples"), 0))
-        .select_from(text("pg_class"))
-        .where(literal_column("oid") == func.to_regclass(table.name))
-    ).scalar()
+    rows_known = "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = to_regclass(:name)"
+    known = conn.execute(text(rows_known), {"name": table.name}).scalar()
     if added < ANALYZE_SHARE * float(known or 0):
         return False
     with _added_lock:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kizuna.config import get_settings
+from kizuna.moments import default_zone
 from kizuna.scenarios.definition import QuietHours
 from kizuna.store.bulk import among
 from kizuna.store.tables import Customer
@@ -29,7 +29,7 @@ def zone(name: str | None) -> ZoneInfo:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return ZoneInfo(get_settings().default_timezone)
+    return default_zone()
 
 
 def timezones(session: Session, customer_ids: Iterable[int]) -> dict[int, ZoneInfo]:
