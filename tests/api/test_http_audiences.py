@@ -134,3 +134,33 @@ def test_pages_after_the_first_read_the_first_pages_list(serve: Callable[..., Ap
         )
         again = c.get(url, params={"limit": 1}).json()  # a new listing sees the newcomer
         assert again["count"] == 3 and again["generated_at"] >= first["generated_at"]
+
+
+def test_a_cancelled_order_is_no_purchase_for_a_cookie_audience(
+    serve: Callable[..., Api], tmp_path: Path
+) -> None:
+    path = tmp_path / "audiences.yaml"
+    path.write_text(AUDIENCES, encoding="utf-8")
+    api = serve(web_audiences_file=path)
+    with api.store.session() as s, s.begin():
+        s.add(Product(sku="SERUM", title="美容液", category_path="スキンケア/美容液"))
+    order = {"order_id": "o-9", "products": [{"sku": "SERUM", "price": 3000}]}
+    _track(api, [_viewed("a-undecided", "SERUM"), _viewed("a-keeper", "SERUM")])
+    _track(
+        api,
+        [
+            {"type": "identify", "userId": "u-9", "anonymousId": "a-undecided", "messageId": "i-9"},
+            {"type": "track", "event": "Order Completed", "userId": "u-9", "anonymousId": "a-undecided",
+             "properties": order, "messageId": "o-9"},
+            {"type": "track", "event": "Order Cancelled", "userId": "u-9", "anonymousId": "a-undecided",
+             "properties": {"order_id": "o-9"}, "messageId": "c-9"},
+            {"type": "identify", "userId": "u-10", "anonymousId": "a-keeper", "messageId": "i-10"},
+            {"type": "track", "event": "Order Completed", "userId": "u-10", "anonymousId": "a-keeper",
+             "properties": {**order, "order_id": "o-10"}, "messageId": "o-10"},
+        ],
+    )  # fmt: skip
+    _consent(api, "a-undecided", "granted", user_id="u-9")
+    _consent(api, "a-keeper", "granted", user_id="u-10")
+    with api.reader(make_key(api.store, "secret", "audiences:read")) as c:
+        # Cancelled: viewed and did not buy after all. Kept: bought.
+        assert c.get("/v1/audiences/one-serum/visitors").json()["anonymous_ids"] == ["a-undecided"]

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, select, update
 from kizuna.ingest.lookups import products_by_sku
 from kizuna.ingest.segment import CartFields, OrderChangeFields, OrderFields, ProductFields
 from kizuna.store.bulk import insert_ignore, key_map
+from kizuna.store.orders import refunds_all
 from kizuna.store.tables import Order, OrderLine, Product, table_of
 
 
@@ -48,10 +49,6 @@ class OrderChange:
     at: datetime
 
 
-#: Refunds within this much of the order's total refund all of it.
-_WHOLE = 0.005
-
-
 def change_orders(conn: Connection, changes: Sequence[OrderChange]) -> list[str | None]:
     """Cancel or refund each change's order, in the order they happened; per change, None when it was
     applied, else why not."""
@@ -73,7 +70,7 @@ def change_orders(conn: Connection, changes: Sequence[OrderChange]) -> list[str 
         refund = change.fields.total
         if change.event == "Order Cancelled":
             values["status"] = "cancelled"
-        elif refund is None or refund >= float(order.total or 0) - _WHOLE:
+        elif refund is None or refunds_all(refund, float(order.total or 0)):
             values["status"] = "refunded"
         else:
             attributes = values["attributes"]

@@ -15,10 +15,15 @@ from kizuna.store.tables import Order
 MAIL = {"send": {"channel": "email", "template": "t"}}
 
 
-def _orders(store: Store, customer_id: int, times: list[datetime]) -> None:
+def _orders(store: Store, customer_id: int, times: list[datetime], status: str = "completed") -> None:
     with store.session() as session, session.begin():
         session.add_all(
-            Order(external_id=f"o-{customer_id}-{i}", customer_id=customer_id, ordered_at=t)
+            Order(
+                external_id=f"o-{customer_id}-{status}-{i}",
+                customer_id=customer_id,
+                ordered_at=t,
+                status=status,
+            )
             for i, t in enumerate(times)
         )
 
@@ -70,6 +75,7 @@ def test_expected_reorder_uses_the_customers_median_gap(store: Store) -> None:
     start = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
     _orders(store, a, [start, start + 10 * day, start + 40 * day, start + 50 * day])  # gaps 10, 30, 10
     _orders(store, b, [start])  # one order: no cycle
+    _orders(store, a, [start + 55 * day], status="cancelled")  # no purchase: the cycle is unchanged
     # next expected: 50 + 10 = 60 days after start = 2 March; two days before = 28 February, 10:00 JST
     run_once(store, now=datetime(2026, 2, 28, 0, 30, tzinfo=UTC))
     run_once(store, now=datetime(2026, 2, 28, 1, 30, tzinfo=UTC))

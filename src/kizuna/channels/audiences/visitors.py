@@ -33,11 +33,14 @@ from kizuna.errors import ConfigError, NotFoundError
 from kizuna.ingest.identity import ANONYMOUS_ID
 from kizuna.privacy.consent import Purpose, consented, default_allows
 from kizuna.privacy.visitors import visitor_decisions
+from kizuna.store.orders import is_purchase, refunds_all
 from kizuna.store.tables import Event, Identity, Order, OrderLine, Product
 from kizuna.web.slots import read_yaml
 
 _VIEWED = "Product Viewed"
 _ORDERED = "Order Completed"
+#: Events that take an order back: no purchase after all (a refund only when it is the whole order).
+_UNDONE = ("Order Cancelled", "Order Refunded")
 
 
 class _Strict(BaseModel):
@@ -197,7 +200,12 @@ def _bought_by_customers(
             select(Order.customer_id, Product.sku)
             .join(OrderLine, OrderLine.order_id == Order.id)
             .join(Product, Product.id == OrderLine.product_id)
-            .where(Order.customer_id.in_(chunk), Order.ordered_at >= since, Order.ordered_at <= now)
+            .where(
+                Order.customer_id.in_(chunk),
+                Order.ordered_at >= since,
+                Order.ordered_at <= now,
+                is_purchase(Order.status),
+            )
         )
         for cid, sku in rows:
             bought.setdefault(int(cid), set()).add(sku)
@@ -205,15 +213,26 @@ def _bought_by_customers(
 
 
 def _bought_by_cookies(session: Session, since: datetime, now: datetime) -> dict[str, set[str]]:
-    bought: dict[str, set[str]] = {}
+    """Per browser, the SKUs its Order Completed events bought, but for orders it later cancelled or had
+    refunded in full (as ``kizuna.ingest.commerce.change_orders`` reads those events for stored orders)."""
     rows = session.execute(
-        select(Event.anonymous_id, Event.properties).where(
-            Event.name == _ORDERED, Event.occurred_at >= since, Event.occurred_at <= now
+        select(Event.anonymous_id, Event.name, Event.properties).where(
+            Event.name.in_((_ORDERED, *_UNDONE)), Event.occurred_at >= since, Event.occurred_at <= now
         )
-    )
-    for anonymous_id, properties in rows:
+    ).all()
+    undone: dict[str, float | None] = {}  # order id → the refund (None: all of it)
+    for _, name, properties in rows:
+        if name in _UNDONE and isinstance(properties, dict) and properties.get("order_id") is not None:
+            refund = properties.get("total") if name == "Order Refunded" else None
+            undone[str(properties["order_id"])] = refund if isinstance(refund, (int, float)) else None
+    bought: dict[str, set[str]] = {}
+    for anonymous_id, name, properties in rows:
         products = properties.get("products") if isinstance(properties, dict) else None
-        if not anonymous_id or not isinstance(products, list):
+        if name != _ORDERED or not anonymous_id or not isinstance(products, list):
+            continue
+        key = str(properties.get("order_id"))
+        total = properties.get("total")
+        if key in undone and refunds_all(undone[key], total if isinstance(total, (int, float)) else None):
             continue
         skus = {_sku_of(p) for p in products}
         bought.setdefault(anonymous_id, set()).update(s for s in skus if s)

@@ -27,6 +27,7 @@ from kizuna.scenarios.engine.localtime import local_moment, timezones, zone
 from kizuna.scenarios.engine.state import LoadedScenario, RunReport
 from kizuna.store.automation import Segment, SegmentMember
 from kizuna.store.bulk import chunked
+from kizuna.store.orders import is_purchase
 from kizuna.store.tables import Customer, Order
 
 #: How far back a date scan looks after a long stop (moments older than this are not caught up).
@@ -77,6 +78,9 @@ def customer_dates(
     """Each customer's date for ``spec.source`` (local dates; birthdays in last, this and next year), of
     every customer or of ``customer_ids`` only. The preview reads the same dates (``scenarios.entrants``)."""
 
+    def purchases(*columns: Any) -> Select[Any]:  # first and last orders and re-order cycles: purchases
+        return select(*columns).where(is_purchase(Order.status))
+
     def only(query: Select[Any], column: Any) -> Select[Any]:
         return query if customer_ids is None else query.where(column.in_(list(customer_ids)))
 
@@ -94,7 +98,7 @@ def customer_dates(
         pick = func.min if spec.source == "first_order" else func.max
         moments = list(
             session.execute(
-                only(select(Order.customer_id, pick(Order.ordered_at)), Order.customer_id).group_by(
+                only(purchases(Order.customer_id, pick(Order.ordered_at)), Order.customer_id).group_by(
                     Order.customer_id
                 )
             ).tuples()
@@ -102,7 +106,7 @@ def customer_dates(
     else:
         per_customer: dict[int, list[datetime]] = defaultdict(list)
         for cid, at in session.execute(
-            only(select(Order.customer_id, Order.ordered_at), Order.customer_id).order_by(
+            only(purchases(Order.customer_id, Order.ordered_at), Order.customer_id).order_by(
                 Order.customer_id, Order.ordered_at
             )
         ):
