@@ -111,6 +111,12 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def claimable(channel: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """What a claim takes: ``channel``'s pending deliveries that are due, and those a stopped sender held
+    whose lease has run out."""
+    return (Delivery.channel == channel, Delivery.status.in_((PENDING, SENDING)), Delivery.due_at <= now)
+
+
 def claim(
     session: Session,
     channel: str,
@@ -146,12 +152,7 @@ def claim(
     )
     due = (
         select(*_COLUMNS)
-        .where(
-            Delivery.channel == channel,
-            Delivery.status.in_((PENDING, SENDING)),
-            Delivery.due_at <= now,
-            *only,
-        )
+        .where(*claimable(channel, now), *only)
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
     )

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.channels.base import OutboxDelivery, Recipient, RenderContext
-from kizuna.channels.dispatch import MAX_ERROR, claim
+from kizuna.channels.dispatch import MAX_ERROR, claim, claimable
 from kizuna.channels.dm.batch import Suppression
 from kizuna.channels.dm.piece import Piece, address_problem, make_piece
 from kizuna.config import Settings
@@ -65,9 +65,9 @@ def claim_batch(
 
 
 def due_count(store: Store, only: Sequence[ColumnElement[bool]], *, now: datetime) -> int:
-    """How many of the rows ``only`` names are due and waiting for a batch."""
+    """How many of the rows ``only`` names the next batch would claim (:func:`claimable`)."""
     with store.session() as session:
-        waiting = (Delivery.channel == CHANNEL, Delivery.status == PENDING, Delivery.due_at <= now, *only)
+        waiting = (*claimable(CHANNEL, now), *only)
         return int(session.scalar(select(func.count()).select_from(Delivery).where(*waiting)) or 0)
 
 
