@@ -6,8 +6,9 @@ from contract import RecommenderContract, checkerboard
 
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.blend import Blend, default_components, scaled
-from kizuna.recommend.blend_weights import repeat_share, validation_split
+from kizuna.recommend.blend_weights import _log_search, repeat_share, validation_split
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.popularity import Popularity
 
 DAY = 86_400.0
 
@@ -90,8 +91,15 @@ def test_content_component_reaches_products_nobody_bought() -> None:
 
 
 def test_default_components_follow_the_catalogue_size() -> None:
-    assert default_components(1_000) == ["repurchase", "ease", "popularity"]
-    assert default_components(100_000, has_texts=True) == ["repurchase", "als", "popularity", "content"]
+    assert default_components(1_000) == ["repurchase", "ease", "als", "spectral", "popularity"]
+    # EASE's dense model does not fit a catalogue this large; ALS and the spectral filter do.
+    assert default_components(100_000, has_texts=True) == [
+        "repurchase",
+        "als",
+        "spectral",
+        "popularity",
+        "content",
+    ]
 
 
 def test_scaled_divides_each_row_by_its_largest_magnitude() -> None:
@@ -102,3 +110,40 @@ def test_scaled_divides_each_row_by_its_largest_magnitude() -> None:
 def test_a_blend_cannot_contain_itself() -> None:
     with pytest.raises(ValueError, match="itself"):
         Blend(components=["blend"], weights=[1.0]).fit(checkerboard())
+
+
+def test_the_search_refines_between_the_first_values() -> None:
+    # A sharp optimum at 33, between the first values 1, 10 and 100: one round tries √(10·100) ≈ 31.6 beside
+    # the best first value (100); the next tries either side of 31.6 and keeps it.
+    tried: list[float] = []
+
+    def evaluate(value: float) -> tuple[float, Recommender]:
+        tried.append(value)
+        return -abs(np.log(value / 33.0)), Popularity()
+
+    value, model = _log_search(evaluate, (1.0, 10.0, 100.0), rounds=2)
+    assert value == pytest.approx(np.sqrt(1000.0))
+    assert isinstance(model, Popularity)
+    expected = [
+        1.0,
+        10.0,
+        np.sqrt(np.sqrt(1000.0) * 10.0),
+        np.sqrt(1000.0),
+        np.sqrt(np.sqrt(1000.0) * 100.0),
+        100.0,
+    ]
+    assert sorted(tried) == pytest.approx(expected)
+    assert _log_search(evaluate, (1.0, 10.0, 100.0), rounds=0)[0] == 100.0
+
+
+def test_the_blend_searches_als_regularisation_on_its_validation_split() -> None:
+    model = Blend(components=["als", "popularity"], component_params={"als": {"factors": 4}}).fit(
+        checkerboard()
+    )
+    chosen = model.metrics["validation"]["chosen_params"]
+    assert set(chosen) == {"als"} and chosen["als"]["regularization"] > 0
+    # A value given by the caller is not searched.
+    given = Blend(
+        components=["als", "popularity"], component_params={"als": {"factors": 4, "regularization": 0.5}}
+    )
+    assert "als" not in given.fit(checkerboard()).metrics["validation"]["chosen_params"]

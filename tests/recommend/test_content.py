@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from contract import RecommenderContract
+from contract import RecommenderContract, checkerboard
 
 from kizuna.ingest.writer import import_run
 from kizuna.recommend.base import Recommender
@@ -169,3 +169,26 @@ def test_texts_come_from_the_store(store: Store) -> None:
     ids_out, _, reasons = model.fit(data).recommend(1, n=1)
     assert list(ids_out) == [ids["T2"]]
     assert reasons[0].item_ids == (ids["T1"],)
+
+
+def test_refit_on_other_choices_keeps_the_text_similarities() -> None:
+    data = checkerboard()
+    model = ContentBased(texts=CHECKERBOARD_TEXTS, neighbours=20).fit(data)
+    # Fewer choices, same catalogue: the similarities are carried over, the choices are the new ones.
+    fewer = data.with_interactions(data.interactions.subset(np.arange(0, len(data.interactions), 2)))
+    refitted = model.refit(fewer)
+    assert isinstance(refitted, ContentBased)
+    assert refitted.similarity is model.similarity
+    fresh = ContentBased(texts=CHECKERBOARD_TEXTS, neighbours=20).fit(fewer)
+    for customer in (1000, 1013):
+        a, b = refitted.recommend(customer, n=5), fresh.recommend(customer, n=5)
+        assert list(a.ids) == list(b.ids)
+        np.testing.assert_allclose(a.scores, b.scores)
+    # Another catalogue, or other settings: computed afresh.
+    wider = TrainingData.from_ids(
+        data.customer_ids[data.interactions.user],
+        data.product_ids[data.interactions.item],
+        all_products=[999, 777],
+    )
+    assert model.refit(wider).similarity is not model.similarity
+    assert model.refit(fewer, neighbours=5).similarity is not model.similarity

@@ -40,3 +40,23 @@ def test_load_reads_purchases_interactions_and_whole_catalogue(store: Store) -> 
     assert dense[row[c1_id], col[p1_id]] == 1.0
     assert dense[row[c2_id], col[p2_id]] == 0.3  # a view counts less than a purchase
     assert data.interactions.time[0] == when.timestamp()
+
+
+def test_load_reads_interactions_in_stored_order_on_every_store(store: Store) -> None:
+    # Written with ids out of order, and the first one updated afterwards (PostgreSQL then keeps it last on
+    # disk): they still come back by id, so a seeded split of them is the same on SQLite and PostgreSQL.
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    with store.session() as s:
+        customer, product = Customer(external_id="c"), Product(sku="p", title="P")
+        s.add_all([customer, product])
+        s.flush()
+        for row_id, weight in ((30, 3.0), (10, 1.0), (20, 2.0)):
+            key = f"k{row_id}"
+            s.add(Interaction(id=row_id, dedup_key=key, customer_id=customer.id, product_id=product.id,
+                              kind="rating", weight=weight, occurred_at=when))  # fmt: skip
+        s.commit()
+        first = s.get(Interaction, 10)
+        assert first is not None
+        first.weight = 1.5
+        s.commit()
+    assert load_training_data(store).interactions.weight.tolist() == [1.5, 2.0, 3.0]

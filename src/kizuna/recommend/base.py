@@ -45,6 +45,9 @@ class Recommender(ABC):
 
     #: The algorithm's name, as used by ``kizuna train --algorithm`` and in artefacts.
     name: ClassVar[str]
+    #: Whether :meth:`refit` on other data reuses work that does not depend on the data (then a blend
+    #: refits the model it validated instead of fitting a new one).
+    carries_over: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.customer_ids: IntArray | None = None
@@ -103,6 +106,16 @@ class Recommender(ABC):
         self._index()
         self._fit(data, matrix)
         return self
+
+    def refit(self, data: TrainingData, **changes: Any) -> Recommender:
+        """A new model with this one's hyperparameters but ``changes``, fitted on ``data``.
+
+        Searches over a hyperparameter call this on one model for every value tried, so a model can reuse
+        what does not depend on the changed value (EASE its co-occurrence counts), and a model that
+        :attr:`carries_over` reuses what does not depend on the data (content its text similarities); by
+        default it fits a new model.
+        """
+        return type(self)(**{**self.params(), **changes}).fit(data)
 
     def _index(self) -> None:
         assert self.customer_ids is not None and self.product_ids is not None

@@ -2,13 +2,16 @@
 
 Each component scores every product for a customer; scores are scaled per customer by the component's
 largest absolute score, then summed with the learnt weights. The default components cover what no single
-model does: ``repurchase`` for what customers buy again, a collaborative model for discovery (EASE where its
-dense model fits the catalogue, ALS above that), trending ``popularity`` for what is selling now, and
-``content`` (when product texts are known) for products nobody has bought yet.
+model does: ``repurchase`` for what customers buy again; three collaborative models for discovery, which
+err in different places and so add up (EASE's item-item weights with products chosen in one visit, where its
+dense model fits the catalogue; ALS's low-rank factors; the spectral filter's broad tastes); trending
+``popularity`` for what is selling now; and ``content`` (when product texts are known) for products nobody
+has bought yet.
 
 Weights are learnt without the test data: the training data is split once more (its last ``valid_days`` when
-interactions are timed, else a per-customer random share), every component is fitted on the earlier part,
-and a coordinate search over a small grid maximises nDCG@k on the held-out part. Whether purchases of
+interactions are timed, else a per-customer random share), every component is fitted on the earlier part
+(EASE's and ALS's regularisation searched there on their own nDCG@k), and a coordinate search over a small
+grid of weights maximises nDCG@k of the blend on the held-out part. Whether purchases of
 products bought before count is read from that split too (``repeats``): in groceries they dominate, in
 ratings they never occur. Components whose weight comes out zero are dropped. Customers the model has never
 seen get the components' cold-start scores (popularity); each product's reason is that of the component
@@ -47,9 +50,10 @@ COMPONENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def default_components(n_items: int, *, has_texts: bool = False) -> list[str]:
-    """The components for a catalogue of ``n_items``: EASE where its dense model fits, else ALS."""
-    collaborative = "ease" if n_items <= EASE().max_items else "als"
-    return ["repurchase", collaborative, "popularity"] + (["content"] if has_texts else [])
+    """The components for a catalogue of ``n_items``: EASE where its dense model fits, then ALS and the
+    spectral filter, which scale to any catalogue."""
+    item_item = ["ease"] if n_items <= EASE().max_items else []
+    return ["repurchase", *item_item, "als", "spectral", "popularity"] + (["content"] if has_texts else [])
 
 
 class Blend(Recommender):
@@ -144,16 +148,19 @@ class Blend(Recommender):
         names = self.components or default_components(data.n_items, has_texts=bool(self.texts))
         if "content" in names and not self.texts:
             names = [n for n in names if n != "content"]
+        carried: dict[str, Recommender] = {}
         if self.weights is None or len(self.weights) != len(names):
             learnt = learn_weights(self, data, names)
-            self.weights, self.repeats = learnt.weights, learnt.repeats
+            self.weights, self.repeats, carried = learnt.weights, learnt.repeats, learnt.carried
             for name, chosen in learnt.params.items():
                 self.component_params[name] = {**self.component_params.get(name, {}), **chosen}
             self.metrics["validation"] = learnt.report()
         kept = [(n, w) for n, w in zip(names, self.weights, strict=True) if w > 0] or [(names[0], 1.0)]
         self.components = [n for n, _ in kept]
         self.weights = [w for _, w in kept]
-        self.models = {n: self._build(n).fit(data) for n in self.components}
+        self.models = {
+            n: carried[n].refit(data) if n in carried else self._build(n).fit(data) for n in self.components
+        }
         self._static = None
         self.excluded = self._excluded_mask(data.product_ids)
 

@@ -8,7 +8,7 @@ component's scaled scores are kept only on a candidate pool (the union of every 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +26,14 @@ if TYPE_CHECKING:
 
 #: Weights tried for each component (relative to the best single component, fixed at 1).
 GRID = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0)
-#: Hyperparameters tried per component on the same validation split; the best alone is kept.
-COMPONENT_GRID: dict[str, list[dict[str, Any]]] = {
-    "ease": [{"regularisation": r} for r in (200.0, 500.0, 1000.0)],
+#: One hyperparameter per component searched on the same validation split, on a log scale: the values
+#: tried first, then rounds of refinement, each trying the geometric midpoints on either side of the best
+#: so far. The best alone is kept. ALS's regularisation has a sharp optimum that moves with the data (on
+#: MovieLens-100k nDCG@10 0.426 at 10, 0.497 at 30, 0.479 at 40), hence two rounds there; EASE's λ is
+#: flat near its optimum.
+COMPONENT_SEARCH: dict[str, tuple[str, tuple[float, ...], int]] = {
+    "ease": ("regularisation", (200.0, 500.0, 1000.0), 1),
+    "als": ("regularization", (1.0, 10.0, 100.0), 2),
 }
 #: Products per component and customer kept as candidates for the blended ranking.
 POOL = 100
@@ -66,6 +71,8 @@ class LearntWeights:
     customers: int = 0
     split: str = ""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Validated models that :attr:`Recommender.carries_over` work to the final fit, by component.
+    carried: dict[str, Recommender] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         """For the artefact's metrics."""
@@ -123,22 +130,27 @@ def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> Lea
     chosen: dict[str, dict[str, Any]] = {}
     for name in names:
         model = blend._build(name)
-        grid = COMPONENT_GRID.get(name, []) if name not in blend.component_params else []
-        if grid:
-            tried = [(type(model)(**{**model.params(), **p}).fit(fit), p) for p in grid]
-            model, chosen[name] = max(
-                tried, key=lambda t: _own_ndcg(t[0], seen, rows, relevant, blend.k, repeats)
-            )
+        search = COMPONENT_SEARCH.get(name)
+        if search is not None and search[0] not in blend.component_params.get(name, {}):
+            param, values, rounds = search
+
+            def own_ndcg(value: float, model: Recommender = model, param: str = param) -> tuple[
+                float, Recommender
+            ]:  # fmt: skip
+                trial = model.refit(fit, **{param: value})
+                return _own_ndcg(trial, seen, rows, relevant, blend.k, repeats), trial
+
+            value, model = _log_search(own_ndcg, values, rounds)
+            chosen[name] = {param: value}
         else:
             model.fit(fit)
         models.append(model)
     pool, scores = _candidate_pool(models, seen, rows, exclude_seen=not repeats)
-    truth = [relevant[r] for r in rows.tolist()]
+    gain = _pool_ndcg(pool, [relevant[r] for r in rows.tolist()], blend.k)
 
     def objective(weights: Sequence[float]) -> float:
         blended = np.where(pool >= 0, np.tensordot(np.asarray(weights), scores, axes=1), -np.inf)
-        top = _top_columns(blended, blend.k)
-        return ndcg_at_k(np.take_along_axis(pool, top, 1).tolist(), truth, blend.k)
+        return gain(_top_columns(blended, blend.k))
 
     single = {name: objective(np.eye(len(names))[c]) for c, name in enumerate(names)}
     best = int(np.argmax(list(single.values())))
@@ -158,7 +170,39 @@ def learn_weights(blend: Blend, data: TrainingData, names: Sequence[str]) -> Lea
                     weights, value, improved = trial, v, True
         if not improved:
             break
-    return LearntWeights(weights, repeats, value, single, len(rows), label, chosen)
+    carried = {name: model for name, model in zip(names, models, strict=True) if model.carries_over}
+    return LearntWeights(weights, repeats, value, single, len(rows), label, chosen, carried)
+
+
+def _log_search(
+    evaluate: Callable[[float], tuple[float, Recommender]], values: Sequence[float], rounds: int
+) -> tuple[float, Recommender]:
+    """The value of ``values`` and ``rounds`` of their refinements whose model scores best, and that model
+    (only the best model is kept: a dense one can be large)."""
+    scores: dict[float, float] = {}
+    best: tuple[float, float, Recommender] | None = None
+
+    def trial(value: float) -> None:
+        nonlocal best
+        score, model = evaluate(value)
+        scores[value] = score
+        if best is None or score > best[0]:
+            best = (score, value, model)
+
+    for value in values:
+        trial(float(value))
+    for _ in range(rounds):
+        assert best is not None
+        ordered = sorted(scores)
+        centre = best[1]
+        at = ordered.index(centre)
+        for side in (at - 1, at + 1):
+            if 0 <= side < len(ordered):
+                middle = float(np.sqrt(centre * ordered[side]))
+                if middle not in scores:
+                    trial(middle)
+    assert best is not None
+    return best[1], best[2]
 
 
 def _own_ndcg(
@@ -178,6 +222,27 @@ def _own_ndcg(
             scores[seen[chunk].nonzero()] = -np.inf
         lists.extend(_top_columns(scores, k).tolist())
     return ndcg_at_k(lists, [relevant[r] for r in rows.tolist()], k)
+
+
+def _pool_ndcg(pool: IntArray, truth: Sequence[set[int]], k: int) -> Callable[[IntArray], float]:
+    """nDCG@k of chosen pool columns, as :func:`ndcg_at_k` computes it for the products they hold, but
+    vectorised: the coordinate search asks for it dozens of times over the same pool."""
+    relevant = np.zeros(pool.shape, dtype=np.float64)
+    for i, (row, wanted) in enumerate(zip(pool.tolist(), truth, strict=True)):
+        relevant[i] = [p in wanted for p in row]
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    sizes = np.array([min(len(t), k) for t in truth], dtype=np.int64)
+    ideal = np.concatenate(([1.0], np.cumsum(discount)))[sizes]
+    counted = sizes > 0
+
+    def gain(top: IntArray) -> float:
+        if not counted.any():
+            return 0.0
+        hits = np.take_along_axis(relevant, top, 1)
+        dcg = hits @ discount[: top.shape[1]]
+        return float(np.mean(dcg[counted] / ideal[counted]))
+
+    return gain
 
 
 def _top_columns(scores: FloatArray, k: int) -> IntArray:

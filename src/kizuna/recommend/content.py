@@ -91,6 +91,7 @@ class ContentBased(Recommender):
     """
 
     name = "content"
+    carries_over = True
 
     def __init__(
         self,
@@ -108,6 +109,7 @@ class ContentBased(Recommender):
         self.min_similarity = min_similarity
         self.similarity: sparse.csr_matrix | None = None
         self.weights: sparse.csr_matrix | None = None
+        self._given: sparse.csr_matrix | None = None
 
     @classmethod
     def from_store(cls, store: Store, **params: Any) -> Self:
@@ -129,10 +131,27 @@ class ContentBased(Recommender):
                 "ContentBased needs product texts to fit: pass texts={product_id: text} "
                 "or build it with ContentBased.from_store(store)"
             )
-        docs = [normalise(self.texts.get(int(p), "")) for p in data.product_ids]
-        features = self._features(docs)
-        self.similarity = _top_similar(features, self.neighbours, self.min_similarity)
+        if self._given is not None:
+            self.similarity, self._given = self._given, None
+        else:
+            docs = [normalise(self.texts.get(int(p), "")) for p in data.product_ids]
+            features = self._features(docs)
+            self.similarity = _top_similar(features, self.neighbours, self.min_similarity)
         self.weights = matrix.tocsr().astype(np.float64)
+
+    def refit(self, data: TrainingData, **changes: Any) -> Recommender:
+        """As :meth:`Recommender.refit`; with the same products and texts, the text similarities are kept
+        (they do not depend on who chose what)."""
+        model = ContentBased(texts=self.texts, **{**self.params(), **changes})
+        known = self.product_ids
+        if (
+            not changes
+            and self.similarity is not None
+            and known is not None
+            and np.array_equal(known, data.product_ids)
+        ):
+            model._given = self.similarity
+        return model.fit(data)
 
     def _features(self, docs: list[str]) -> sparse.csr_matrix:
         """Rows whose dot products are the blended cosine similarity of the documents."""

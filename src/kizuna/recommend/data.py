@@ -95,7 +95,9 @@ def load_training_data(store: Store, *, weights: Mapping[str, float] | None = No
     into index space.
 
     Every product in the catalogue gets a column, so content-based and popularity fallbacks can reach items
-    nobody has bought yet. The snapshot records what was read and when.
+    nobody has bought yet. Interactions come in the order they were stored (purchases, then the others), on
+    every store, so a seeded split of them is the same on SQLite and PostgreSQL. The snapshot records what
+    was read and when.
     """
     weight_of = {**DEFAULT_WEIGHTS, **(weights or {})}
     customers: list[int] = []
@@ -107,6 +109,7 @@ def load_training_data(store: Store, *, weights: Mapping[str, float] | None = No
             select(Order.customer_id, OrderLine.product_id, Order.ordered_at)
             .join(Order, Order.id == OrderLine.order_id)
             .where(is_purchase(Order.status))
+            .order_by(OrderLine.id)
         )
         for customer_id, product_id, when in purchases:
             customers.append(customer_id)
@@ -120,7 +123,7 @@ def load_training_data(store: Store, *, weights: Mapping[str, float] | None = No
                 Interaction.kind,
                 Interaction.weight,
                 Interaction.occurred_at,
-            )
+            ).order_by(Interaction.id)
         )
         for customer_id, product_id, kind, weight, when in stored:
             customers.append(customer_id)

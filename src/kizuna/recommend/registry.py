@@ -12,6 +12,7 @@ from kizuna.recommend.factorisation import ALS, BPR
 from kizuna.recommend.popularity import Popularity
 from kizuna.recommend.repurchase import Repurchase
 from kizuna.recommend.rules import RuleBased
+from kizuna.recommend.spectral import Spectral
 from kizuna.recommend.together import FrequentlyBoughtTogether
 
 ALGORITHMS: dict[str, type[Recommender]] = {
@@ -20,6 +21,7 @@ ALGORITHMS: dict[str, type[Recommender]] = {
         Popularity,
         ItemCooccurrence,
         EASE,
+        Spectral,
         ALS,
         BPR,
         ContentBased,

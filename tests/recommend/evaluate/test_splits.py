@@ -91,24 +91,49 @@ def test_stratified_respects_the_ratio_per_user() -> None:
     data = users_with_counts(counts)
     train, test = stratified_split(data, 0.75)
     assert_partition(data, train, test)
-    # round(0.75 * n) with halves up: 1 → 0.75 → 1; 2 → 1.5 → 2; 4 → 3; 5 → 3.75 → 4; 8 → 6; 10 → 7.5 → 8.
-    expected = {0: 1, 1: 2, 2: 3, 3: 4, 4: 6, 5: 8}
+    # floor(0.75 * n), but never below one: 1 → 1; 2 → 1; 4 → 3; 5 → 3; 8 → 6; 10 → 7.
+    expected = {0: 1, 1: 1, 2: 3, 3: 3, 4: 6, 5: 7}
     assert {u: int((train.user == u).sum()) for u in counts} == expected
     assert {u: int((test.user == u).sum()) for u in counts} == {u: counts[u] - expected[u] for u in counts}
 
 
 def test_stratified_keeps_one_interaction_in_train() -> None:
-    # 0.2 * 2 = 0.4 rounds to 0, but a user always keeps one training interaction; a single one stays.
+    # 0.2 * 2 = 0.4 leaves none, but a user always keeps one training interaction; a single one stays.
     data = users_with_counts({0: 2, 1: 1})
     train, test = stratified_split(data, 0.2)
     assert sorted(train.user.tolist()) == [0, 1]
     assert test.user.tolist() == [0]
 
 
-def test_stratified_rounds_halves_up() -> None:
-    # 0.5 * 5 = 2.5 → 3 in train (banker's rounding would give 2); 0.35 * 90 = 31.5 despite float error → 32.
-    assert len(stratified_split(users_with_counts({0: 5}), 0.5)[0]) == 3
-    assert len(stratified_split(users_with_counts({0: 90}), 0.35)[0]) == 32
+def test_stratified_compares_rank_over_count_as_floats() -> None:
+    # rank / count <= ratio: 0.5 * 5 keeps 2; 0.35 * 90 = 31.499999999999996 keeps 31, since 32 / 90 > 0.35.
+    assert len(stratified_split(users_with_counts({0: 5}), 0.5)[0]) == 2
+    assert len(stratified_split(users_with_counts({0: 90}), 0.35)[0]) == 31
+    assert len(stratified_split(users_with_counts({0: 20}), 0.75)[0]) == 15
+
+
+def _reference_split(user: np.ndarray, ratio: float, seed: int) -> np.ndarray:
+    """Microsoft Recommenders' python_stratified_split, written out with pandas as it is there."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"user": user, "position": np.arange(len(user))})
+    np.random.seed(seed)  # the reference seeds the global legacy generator
+    frame["random"] = np.random.rand(len(frame))
+    frame = frame.sort_values(["user", "random"])
+    groups = frame.groupby("user")
+    frame["rank"] = (groups.cumcount() + 1) / groups["user"].transform("count")
+    in_train = np.zeros(len(user), dtype=bool)
+    in_train[frame.loc[frame["rank"] <= ratio, "position"].to_numpy()] = True
+    return in_train
+
+
+@pytest.mark.parametrize(("ratio", "seed"), [(0.75, 42), (0.8, 7), (0.5, 3)])
+def test_stratified_draws_the_same_split_as_microsoft_recommenders(ratio: float, seed: int) -> None:
+    # Users of 2 to 60 interactions, interleaved: every user keeps at least one in train there too.
+    rng = np.random.default_rng(1)
+    data = users_with_counts({u: int(rng.integers(2, 61)) for u in range(40)})
+    train, _ = stratified_split(data, ratio, seed=seed)
+    expected = _reference_split(data.user, ratio, seed)
+    assert rows(train) == np.flatnonzero(expected).tolist()
 
 
 def test_stratified_of_nothing_is_nothing() -> None:

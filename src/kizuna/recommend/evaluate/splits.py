@@ -90,16 +90,21 @@ def stratified_split(
 ) -> tuple[Interactions, Interactions]:
     """Per user, a random share ``ratio`` of that user's interactions goes to train, the rest to test.
 
-    Each user's interactions are shuffled and the first ``round(ratio * n_u)`` go to train, rounding halves
-    up (so 2 interactions at 0.75 give 2 train, 0; 5 at 0.5 give 3, 2), and at least one always stays in train
-    so every test user has a history. This is the rounding of Microsoft Recommenders'
-    ``numpy_stratified_split``; its ``python_stratified_split`` rounds down instead and sends a user's only
-    interaction to test.
+    This is Microsoft Recommenders' ``python_stratified_split``, draw for draw, so that its published
+    benchmark rows can be compared with ours on the same split: every interaction, in the input's order,
+    draws a key from NumPy's legacy generator seeded with ``seed`` (``RandomState(seed).rand(n)``); each
+    user's interactions are ranked by key, and those whose rank / count is at most ``ratio`` go to train. A
+    user with ``n`` interactions therefore keeps ``floor(ratio × n)`` of them for training (2 at 0.75 keep
+    1, 5 at 0.5 keep 2). One difference: a user's first-ranked interaction always stays in train, so every
+    test user has a history (there, a user's only interaction goes to test).
+
+    The same seed gives the same split of the same interactions in the same order; load them in a stable
+    order (:func:`kizuna.recommend.data.load_training_data` does) for the split to be reproducible.
 
     Args:
         data: The interactions to split.
         ratio: Share of each user's interactions kept for training, strictly between 0 and 1.
-        seed: Seed of the shuffle; the same seed gives the same split.
+        seed: Seed of the random keys.
 
     Returns:
         ``(train, test)``, each in the input's order.
@@ -110,16 +115,14 @@ def stratified_split(
     if not 0.0 < ratio < 1.0:
         raise ValueError(f"ratio must be strictly between 0 and 1 (the share kept for training), got {ratio}")
     n = len(data)
-    shuffled = np.random.default_rng(seed).permutation(n)
-    # A stable sort by user keeps the shuffled order within each user.
-    order = shuffled[np.argsort(data.user[shuffled], kind="stable")]
+    keys = np.random.RandomState(seed).rand(n)  # the legacy stream on purpose: the same draws as there
+    order = np.lexsort((keys, data.user))
     _, group, counts = np.unique(data.user[order], return_inverse=True, return_counts=True)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank_in_user = np.arange(n) - starts[group]
-    # The epsilon rounds halves up even when the product lands just below (0.35 * 90 = 31.499999999999996).
-    n_train = np.clip(np.floor(ratio * counts + 0.5 + 1e-9).astype(np.int64), 1, counts)
+    rank = np.arange(n) - starts[group] + 1
+    # The same float comparison as there (rank / count <= ratio), so edge cases round alike.
     in_train = np.zeros(n, dtype=np.bool_)
-    in_train[order] = rank_in_user < n_train[group]
+    in_train[order] = (rank / counts[group] <= ratio) | (rank == 1)
     return data.subset(in_train), data.subset(~in_train)
 
 
