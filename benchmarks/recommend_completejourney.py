@@ -42,6 +42,7 @@ from kizuna.recommend.evaluate.splits import temporal_split_last
 from kizuna.recommend.factorisation import ALS, BPR
 from kizuna.recommend.popularity import Popularity
 from kizuna.recommend.repurchase import Repurchase
+from kizuna.recommend.spectral import Spectral
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DAYS = 28
@@ -53,6 +54,7 @@ MODELS: dict[str, tuple[type[Recommender], dict[str, Any]]] = {
     "als": (ALS, ALS_DEFAULTS),
     "bpr": (BPR, {}),
     "ease": (EASE, {}),
+    "spectral": (Spectral, {}),
     "repurchase": (Repurchase, {}),
     "blend": (Blend, {}),
 }

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from contract import RecommenderContract, checkerboard
 
+import kizuna.recommend.spectral as spectral_module
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.spectral import Spectral
@@ -55,3 +56,24 @@ def test_training_is_reproducible() -> None:
 def test_refuses_no_components() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Spectral(components=0)
+
+
+def random_choices(customers: int, products: int, seed: int = 3) -> TrainingData:
+    rng = np.random.default_rng(seed)
+    chosen = rng.random((customers, products)) < 0.3
+    rows, cols = np.nonzero(chosen)
+    return TrainingData.from_ids(rows + 1, cols + 1)
+
+
+@pytest.mark.parametrize(("customers", "components"), [(30, 5), (10, 10)])
+def test_large_catalogues_decompose_alike(
+    monkeypatch: pytest.MonkeyPatch, customers: int, components: int
+) -> None:
+    # Above the dense limit: a truncated SVD (fewer components than customers), or the customers × customers
+    # matrix (as many as customers). Both must give the filter of the products × products decomposition.
+    data = random_choices(customers, 40)
+    rows = np.arange(data.n_users)
+    dense = Spectral(components=components).fit(data)._score(rows)
+    monkeypatch.setattr(spectral_module, "DENSE_PRODUCTS", 0)
+    sparse_path = Spectral(components=components).fit(data)._score(rows)
+    np.testing.assert_allclose(sparse_path, dense, atol=1e-5)

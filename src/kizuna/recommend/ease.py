@@ -79,14 +79,15 @@ class EASE(Recommender):
         else:
             gram = self._cooccurrence(data, self.seen)
         gram[np.diag_indices(n)] += self.regularisation
-        p = _inverse(gram)
-        b = p / (-np.diag(p))
+        b = _inverse(gram)
+        del gram
+        b /= -np.diag(b).copy()  # in place: the matrix is the largest thing EASE holds
         b[np.diag_indices(n)] = 0.0
         self.weights = b
 
     def _cooccurrence(self, data: TrainingData, seen: sparse.csr_matrix) -> FloatArray:
         """XᵀX of the chosen-or-not matrix, plus the weighted session pairs."""
-        gram = np.asarray(seen.T @ seen.toarray(), dtype=np.float64)
+        gram = np.asarray((seen.T @ seen).toarray(), dtype=np.float64)
         if self.session_seconds > 0 and self.session_weight > 0:
             pairs = session_pairs(data.interactions, data.n_items, self.session_seconds).tocoo()
             gram[pairs.row, pairs.col] += self.session_weight * pairs.data

@@ -28,6 +28,8 @@ from kizuna.recommend.reasons import Reason
 
 #: Chosen products named as the drivers of one recommendation.
 MAX_DRIVERS = 2
+#: Catalogues up to this size are decomposed through their dense products × products matrix.
+DENSE_PRODUCTS = 512
 
 
 class Spectral(Recommender):
@@ -66,17 +68,27 @@ class Spectral(Recommender):
         self.user_factors = np.asarray(x @ self.item_inputs, dtype=np.float32)
 
     def _top_right_vectors(self, normalised: sparse.csr_matrix) -> FloatArray:
-        """The top ``components`` right singular vectors (products × components), largest first."""
-        k = min(self.components, min(normalised.shape))
-        if k >= min(normalised.shape) - 1 or min(normalised.shape) <= 64:
-            # ARPACK needs k below the smaller side; a small matrix is cheaper to decompose in full.
-            _, _, vt = np.linalg.svd(normalised.toarray(), full_matrices=False)
-            return np.asarray(vt[:k].T, dtype=np.float64)
-        rng = np.random.default_rng(self.seed)
-        start = rng.uniform(-1.0, 1.0, min(normalised.shape))
-        _, values, vt = svds(normalised, k=k, v0=start, solver="arpack")
-        order = np.argsort(-values)
-        return np.asarray(vt[order].T, dtype=np.float64)
+        """The top ``components`` right singular vectors (products × components), largest first.
+
+        Up to :data:`DENSE_PRODUCTS` products, from the eigenvectors of the small products × products matrix
+        RᵀR, whatever the number of customers; beyond, by a truncated sparse SVD (ARPACK); and when the
+        components asked for reach the number of customers, from the customers × customers matrix RRᵀ.
+        """
+        n_users, n_items = normalised.shape
+        k = min(self.components, n_users, n_items)
+        if n_items <= DENSE_PRODUCTS:
+            values, vectors = np.linalg.eigh((normalised.T @ normalised).toarray())
+            return np.asarray(vectors[:, np.argsort(-values)[:k]], dtype=np.float64)
+        if k < min(n_users, n_items) - 1:
+            start = np.random.default_rng(self.seed).uniform(-1.0, 1.0, min(n_users, n_items))
+            _, singular, vt = svds(normalised, k=k, v0=start, solver="arpack")
+            return np.asarray(vt[np.argsort(-singular)].T, dtype=np.float64)
+        values, left = np.linalg.eigh((normalised @ normalised.T).toarray())
+        order = np.argsort(-values)[:k]
+        kept = values[order] > 1e-12 * max(float(values.max()), 1e-300)
+        # v = Rᵀu / σ for each left vector u with a non-zero singular value σ.
+        right = normalised.T @ left[:, order[kept]] / np.sqrt(values[order[kept]])
+        return np.asarray(right, dtype=np.float64)
 
     def _parts(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         if self.user_factors is None or self.item_factors is None or self.item_inputs is None:
