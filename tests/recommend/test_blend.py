@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from contract import RecommenderContract, checkerboard
 
+from kizuna.recommend import blend_weights
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.blend import Blend, default_components, scaled
 from kizuna.recommend.blend_weights import _log_search, repeat_share, validation_split
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.factorisation import ALS
 from kizuna.recommend.popularity import Popularity
 
 DAY = 86_400.0
@@ -147,3 +149,48 @@ def test_the_blend_searches_als_regularisation_on_its_validation_split() -> None
         components=["als", "popularity"], component_params={"als": {"factors": 4, "regularization": 0.5}}
     )
     assert "als" not in given.fit(checkerboard()).metrics["validation"]["chosen_params"]
+
+
+def test_a_sampled_search_keeps_the_validation_customers_and_their_choices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(blend_weights, "SEARCH_CUSTOMERS", 8)
+    data = grocery()  # 60 customers
+    rows = np.array([3, 17, 42])
+    relevant = {3: {1}, 17: {2}, 42: {3}}
+    part = blend_weights._customer_sample(data, rows, relevant, np.random.default_rng(0))
+    assert part is not None
+    assert part.data.n_users == 8 and len(np.unique(part.data.interactions.user)) == 8
+    # The validation customers are in the sample, with every choice they made and what is right for them.
+    assert part.data.customer_ids[part.rows].tolist() == data.customer_ids[rows].tolist()
+    assert {part.data.customer_ids[r]: v for r, v in part.relevant.items()} == {
+        data.customer_ids[r]: v for r, v in relevant.items()
+    }
+    original, sampled = data.matrix().toarray(), part.data.matrix().toarray()
+    kept = [int(np.flatnonzero(data.customer_ids == c)[0]) for c in part.data.customer_ids]
+    np.testing.assert_array_equal(sampled, original[kept])
+    np.testing.assert_array_equal(part.seen.toarray(), sampled)
+    # Few enough customers: no sample.
+    monkeypatch.setattr(blend_weights, "SEARCH_CUSTOMERS", 60)
+    assert blend_weights._customer_sample(data, rows, relevant, np.random.default_rng(0)) is None
+
+
+def test_the_blend_fits_the_value_found_on_a_sample_on_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blend_weights, "SEARCH_CUSTOMERS", 20)
+    fitted_on: list[int] = []
+    fit = ALS.fit
+
+    def counting_fit(self: ALS, data: TrainingData) -> ALS:
+        fitted_on.append(len(np.unique(data.interactions.user)))
+        return fit(self, data)
+
+    monkeypatch.setattr(ALS, "fit", counting_fit)
+    model = Blend(components=["als", "popularity"], component_params={"als": {"factors": 4}}, valid_days=21,
+                  max_valid_users=10)  # fmt: skip
+    model.fit(grocery())
+    # The search on 20 customers; then the value found on the validation part's 60, and on all 60 again.
+    assert fitted_on[:-2] and set(fitted_on[:-2]) == {20}
+    assert fitted_on[-2:] == [60, 60]
+    als = model.models["als"]
+    assert isinstance(als, ALS) and als.user_factors is not None and als.user_factors.shape[0] == 60
+    assert als.regularization == model.metrics["validation"]["chosen_params"]["als"]["regularization"]
