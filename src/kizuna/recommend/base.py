@@ -317,3 +317,12 @@ def _top(scores: FloatArray, n: int) -> IntArray:
     candidates, values = candidates[finite], values[finite]
     order = np.lexsort((candidates, -values))
     return candidates[order].astype(np.int64)
+
+
+def cosine_to(vectors: FloatArray, row: int) -> FloatArray:
+    """Cosine similarity of every row of ``vectors`` to row ``row`` (0 where either has no length)."""
+    norms = np.linalg.norm(vectors, axis=1)
+    dots = vectors @ vectors[row]
+    denominator = norms * norms[row]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, dots / denominator, 0.0).astype(np.float64)

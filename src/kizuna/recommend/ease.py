@@ -22,7 +22,7 @@ from scipy.linalg import lapack
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.evaluate.splits import Interactions
-from kizuna.recommend.reasons import Reason
+from kizuna.recommend.reasons import Reason, taste_reasons
 from kizuna.recommend.sessions import session_pairs
 
 
@@ -116,12 +116,7 @@ class EASE(Recommender):
         if len(chosen) == 0:
             return [Reason("popular") for _ in items]
         block = self.weights[np.ix_(chosen, items)]
-        reasons = []
-        for k in range(len(items)):
-            top = np.argsort(-block[:, k])[:2]
-            drivers = tuple(int(self.product_ids[chosen[t]]) for t in top if block[t, k] > 0)
-            reasons.append(Reason("taste", drivers) if drivers else Reason("popular"))
-        return reasons
+        return taste_reasons(block, chosen, self.product_ids)
 
     def _item_similarity(self, col: int) -> FloatArray:
         assert self.weights is not None

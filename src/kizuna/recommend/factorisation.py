@@ -23,12 +23,9 @@ from implicit.cpu.bpr import BayesianPersonalizedRanking
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from kizuna.recommend.base import FloatArray, IntArray, Recommender
+from kizuna.recommend.base import FloatArray, IntArray, Recommender, cosine_to
 from kizuna.recommend.data import TrainingData
-from kizuna.recommend.reasons import Reason
-
-#: Chosen products named as the drivers of one recommendation.
-MAX_DRIVERS = 2
+from kizuna.recommend.reasons import Reason, taste_reasons
 
 
 class _Factorisation(Recommender):
@@ -79,20 +76,11 @@ class _Factorisation(Recommender):
         if len(chosen) == 0:
             return [Reason("popular") for _ in items]
         closeness = factors[chosen] @ factors[items].T
-        reasons = []
-        for k in range(len(items)):
-            top = np.argsort(-closeness[:, k], kind="stable")[:MAX_DRIVERS]
-            drivers = tuple(int(self.product_ids[chosen[t]]) for t in top if closeness[t, k] > 0)
-            reasons.append(Reason("taste", drivers) if drivers else Reason("popular"))
-        return reasons
+        return taste_reasons(closeness, chosen, self.product_ids)
 
     def _item_similarity(self, col: int) -> FloatArray:
         _, factors = self._factors()
-        norms = np.linalg.norm(factors, axis=1)
-        dots = factors @ factors[col]
-        denominator = norms * norms[col]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(denominator > 0, dots / denominator, 0.0)
+        return cosine_to(factors, col)
 
     def _state(self) -> dict[str, Any]:
         return {"user_factors": self.user_factors, "item_factors": self.item_factors}

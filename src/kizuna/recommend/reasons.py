@@ -6,6 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+#: Chosen products named as the drivers of one "taste" reason.
+MAX_DRIVERS = 2
+
 _TEXT = {
     "en": {
         "popular": "popular with customers",
@@ -85,3 +91,19 @@ def _evidence_text(evidence: Any, lang: str, sep: str) -> str:
         shown = _VALUES.get(lang, {}).get(str(value), str(value))
         words.append(_EVIDENCE[lang].get(str(name), f"{name} {{value}}").format(value=shown))
     return sep.join(words)
+
+
+def taste_reasons(
+    contribution: npt.NDArray[np.floating[Any]],
+    chosen: npt.NDArray[np.int64],
+    product_ids: npt.NDArray[np.int64],
+) -> list[Reason]:
+    """One reason per recommended product (a column of ``contribution``, whose rows are the customer's
+    ``chosen`` columns): "taste", naming the :data:`MAX_DRIVERS` chosen products that contributed most
+    (positively) to its score, or "popular" when none did."""
+    reasons = []
+    for k in range(contribution.shape[1]):
+        top = np.argsort(-contribution[:, k], kind="stable")[:MAX_DRIVERS]
+        drivers = tuple(int(product_ids[chosen[t]]) for t in top if contribution[t, k] > 0)
+        reasons.append(Reason("taste", drivers) if drivers else Reason("popular"))
+    return reasons

@@ -22,12 +22,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import svds
 
-from kizuna.recommend.base import FloatArray, IntArray, Recommender
+from kizuna.recommend.base import FloatArray, IntArray, Recommender, cosine_to
 from kizuna.recommend.data import TrainingData
-from kizuna.recommend.reasons import Reason
+from kizuna.recommend.reasons import Reason, taste_reasons
 
-#: Chosen products named as the drivers of one recommendation.
-MAX_DRIVERS = 2
 #: Catalogues up to this size are decomposed through their dense products × products matrix.
 DENSE_PRODUCTS = 512
 
@@ -107,20 +105,11 @@ class Spectral(Recommender):
             return [Reason("popular") for _ in items]
         # Each chosen product's share of an item's score: its input through the filter to that item.
         share = inputs[chosen] @ outputs[items].T
-        reasons = []
-        for k in range(len(items)):
-            top = np.argsort(-share[:, k], kind="stable")[:MAX_DRIVERS]
-            drivers = tuple(int(self.product_ids[chosen[t]]) for t in top if share[t, k] > 0)
-            reasons.append(Reason("taste", drivers) if drivers else Reason("popular"))
-        return reasons
+        return taste_reasons(share, chosen, self.product_ids)
 
     def _item_similarity(self, col: int) -> FloatArray:
         _, outputs, _ = self._parts()
-        norms = np.linalg.norm(outputs, axis=1)
-        dots = outputs @ outputs[col]
-        denominator = norms * norms[col]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(denominator > 0, dots / denominator, 0.0).astype(np.float64)
+        return cosine_to(outputs, col)
 
     def _state(self) -> dict[str, Any]:
         return {
