@@ -17,7 +17,7 @@ from scipy import sparse
 
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
-from kizuna.recommend.evaluate.metrics import ndcg_at_k
+from kizuna.recommend.evaluate.metrics import ndcg_at_k, ndcg_of_hits
 from kizuna.recommend.evaluate.relevance import relevant_items
 from kizuna.recommend.evaluate.splits import Interactions, stratified_split, temporal_split_last
 
@@ -269,22 +269,15 @@ def _own_ndcg(
 
 
 def _pool_ndcg(pool: IntArray, truth: Sequence[set[int]], k: int) -> Callable[[IntArray], float]:
-    """nDCG@k of chosen pool columns, as :func:`ndcg_at_k` computes it for the products they hold, but
-    vectorised: the coordinate search asks for it dozens of times over the same pool."""
+    """nDCG@k of chosen pool columns (best first), from which of the pool's products are relevant, found
+    once: the coordinate search asks for it dozens of times over the same pool."""
     relevant = np.zeros(pool.shape, dtype=np.float64)
     for i, (row, wanted) in enumerate(zip(pool.tolist(), truth, strict=True)):
         relevant[i] = [p in wanted for p in row]
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    sizes = np.array([min(len(t), k) for t in truth], dtype=np.int64)
-    ideal = np.concatenate(([1.0], np.cumsum(discount)))[sizes]
-    counted = sizes > 0
+    sizes = [len(t) for t in truth]
 
     def gain(top: IntArray) -> float:
-        if not counted.any():
-            return 0.0
-        hits = np.take_along_axis(relevant, top, 1)
-        dcg = hits @ discount[: top.shape[1]]
-        return float(np.mean(dcg[counted] / ideal[counted]))
+        return ndcg_of_hits(np.take_along_axis(relevant, top, 1), sizes, k)
 
     return gain
 

@@ -13,6 +13,7 @@ from kizuna.recommend.evaluate.metrics import (
     evaluate_lists,
     map_at_k,
     ndcg_at_k,
+    ndcg_of_hits,
     novelty,
     precision_at_k,
     recall_at_k,
@@ -158,3 +159,15 @@ def test_evaluate_lists_keys_and_cut_at_k() -> None:
     assert result["coverage"] == pytest.approx(4 / 10)
     # Every item had by 2 of 4 users: 1 bit each.
     assert result["novelty"] == pytest.approx(1.0)
+
+
+def test_ndcg_of_hits_counts_short_lists_against_the_ideal_at_k() -> None:
+    # One relevant product found at rank 1 of a one-item list, three relevant: the ideal at k = 3 holds three.
+    expected = 1.0 / (1.0 + 1.0 / math.log2(3) + 0.5)
+    assert ndcg_of_hits([[1.0]], [3], 3) == pytest.approx(expected)
+    assert ndcg_of_hits([[1.0]], [3], 3) == pytest.approx(ndcg_at_k([[7]], [{7, 8, 9}], 3))
+    # Users with nothing relevant are left out; none at all scores 0.
+    assert ndcg_of_hits([[1.0, 1.0], [0.0, 0.0]], [2, 0], 2) == 1.0
+    assert ndcg_of_hits([[0.0]], [0], 1) == 0.0
+    with pytest.raises(ValueError, match="at least 1"):
+        ndcg_of_hits([[1.0]], [1], 0)

@@ -10,7 +10,6 @@ first rank.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Iterator, Sequence
 
 import numpy as np
@@ -68,12 +67,43 @@ def ndcg_at_k(recommended: Sequence[Sequence[int]], relevant: Sequence[Collectio
         The mean nDCG@k, between 0 and 1.
     """
 
-    def ndcg(ranks: list[int], n_relevant: int) -> float:
-        dcg = sum(1.0 / math.log2(rank + 1) for rank in ranks)
-        ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(n_relevant, k) + 1))
-        return dcg / ideal
+    counted = list(_hit_ranks(recommended, relevant, k))
+    hits = np.zeros((len(counted), k))
+    for user, (ranks, _) in enumerate(counted):
+        hits[user, np.asarray(ranks, dtype=np.int64) - 1] = 1.0
+    return ndcg_of_hits(hits, [n for _, n in counted], k)
 
-    return _mean(ndcg(ranks, n_relevant) for ranks, n_relevant in _hit_ranks(recommended, relevant, k))
+
+def ndcg_of_hits(hits: npt.ArrayLike, n_relevant: npt.ArrayLike, k: int) -> float:
+    """nDCG@k from a matrix of hits and each user's number of relevant items, vectorised.
+
+    ``hits[u, r]`` is 1 where user ``u``'s product at rank ``r + 1`` is relevant; lists shorter than k have
+    fewer columns. Users with no relevant item are left out, as in :func:`ndcg_at_k`, which computes its score
+    here; for scoring many rankings of the same candidates (a blend's weight search), build the hits directly.
+
+    Args:
+        hits: Binary matrix, one row per user, one column per rank (at most k).
+        n_relevant: Number of relevant items per user.
+        k: Cut-off, at least 1.
+
+    Returns:
+        The mean nDCG@k over users with relevant items; 0.0 when there are none.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    sizes = np.asarray(n_relevant, dtype=np.int64)
+    counted = sizes > 0
+    if not counted.any():
+        return 0.0
+    table = np.zeros((len(sizes), k))
+    given = np.asarray(hits, dtype=np.float64).reshape(len(sizes), -1)[:, :k]
+    table[:, : given.shape[1]] = given
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    # The ideal list is hits at the first min(|relevant|, k) ranks: the same product as the DCG's, so a
+    # perfect list scores exactly 1.
+    ideal = (np.arange(k)[None, :] < np.minimum(sizes, k)[:, None]).astype(np.float64) @ discount
+    dcg = table @ discount
+    return float(np.mean(dcg[counted] / ideal[counted]))
 
 
 def map_at_k(recommended: Sequence[Sequence[int]], relevant: Sequence[Collection[int]], k: int) -> float:
