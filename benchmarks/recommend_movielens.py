@@ -52,8 +52,6 @@ GRID: dict[str, list[dict[str, Any]]] = {
     "repurchase": [{}],
     "blend": [{}],
 }
-#: Parameters every fit of an algorithm gets (the blend's seed, from ``--blend-seed``).
-FIXED: dict[str, dict[str, Any]] = {}
 
 
 def main() -> None:
@@ -66,7 +64,6 @@ def main() -> None:
     parser.add_argument("--split-seed", type=int, default=42, help="seed of the 75/25 test split")
     parser.add_argument("--blend-seed", type=int, default=42, help="seed of the blend's validation split")
     args = parser.parse_args()
-    FIXED["blend"] = {"seed": args.blend_seed}
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/ml.db")
         import_movielens(store, args.data)
@@ -76,6 +73,7 @@ def main() -> None:
 def run(store: Store, args: argparse.Namespace) -> None:
     """Split, choose on validation, fit on train and score on test, for every algorithm in ``--only``."""
     k = args.k
+    fixed: dict[str, dict[str, Any]] = {"blend": {"seed": args.blend_seed}}  # every fit of the algorithm
     data = load_training_data(store)
     split = stratified_split(data.interactions, 0.75, seed=args.split_seed)
     train, test = (data.with_interactions(x) for x in split)
@@ -90,14 +88,14 @@ def run(store: Store, args: argparse.Namespace) -> None:
         grid = GRID[name]
 
         def validation_ndcg(params: dict[str, Any], name: str = name) -> float:
-            model = ALGORITHMS[name].from_store(store, **params, **FIXED.get(name, {})).fit(fit_part)
+            model = ALGORITHMS[name].from_store(store, **params, **fixed.get(name, {})).fit(fit_part)
             return score_model(model, fit_part, valid, k)[f"ndcg@{k}"]
 
         valid_ndcg, best = float("nan"), grid[0]
         if len(grid) > 1:
             valid_ndcg, best = max(((validation_ndcg(p), p) for p in grid), key=lambda t: t[0])
         started = time.perf_counter()
-        model = ALGORITHMS[name].from_store(store, **best, **FIXED.get(name, {})).fit(train)
+        model = ALGORITHMS[name].from_store(store, **best, **fixed.get(name, {})).fit(train)
         seconds = time.perf_counter() - started
         metrics = score_model(model, train, test, k)
         results[name] = {**metrics, "train_seconds": seconds}
