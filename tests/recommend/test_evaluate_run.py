@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from kizuna.cli import main
 from kizuna.recommend.data import TrainingData
-from kizuna.recommend.evaluate.report import write_report
+from kizuna.recommend.evaluate.report import colours, write_report
 from kizuna.recommend.evaluate.run import evaluate, relevant_items, score_model, split_data
 from kizuna.recommend.repurchase import Repurchase
 
@@ -96,3 +96,9 @@ def test_repeats_count_products_bought_again() -> None:
     result = evaluate(data, ["repurchase"], split="temporal", days=2, k=1, repeats=True)
     assert result.split["repeats"] is True
     assert result.results["repurchase"]["recall@1"] == pytest.approx(0.75)
+
+
+def test_every_algorithm_of_a_full_evaluation_gets_its_own_colour() -> None:
+    # Twelve algorithms: the default ten-colour cycle would give two pairs the same colour.
+    assert len(set(colours(12))) == 12
+    assert len(set(colours(20))) == 20

@@ -17,19 +17,29 @@ def chart(evaluation: Evaluation, path: Path) -> Path:
     metrics = [f"{m}@{evaluation.k}" for m in ("ndcg", "precision", "recall", "map")]
     names = list(evaluation.results)
     width = 0.8 / max(len(names), 1)
-    figure, axes = plt.subplots(figsize=(8, 4), dpi=100)
-    for n, name in enumerate(names):
+    figure, axes = plt.subplots(figsize=(10, 4), dpi=100)
+    for n, (name, colour) in enumerate(zip(names, colours(len(names)), strict=True)):
         values = [evaluation.results[name].get(m, 0.0) for m in metrics]
-        axes.bar([x + n * width for x in range(len(metrics))], values, width, label=name)
+        axes.bar([x + n * width for x in range(len(metrics))], values, width, label=name, color=colour)
     axes.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(metrics))], metrics)
     axes.set_ylabel("score")
     axes.set_title(f"Recommenders on a {evaluation.split['name']} split")
-    axes.legend()
+    # Beside the bars, not over them: a dozen algorithms fill the plot.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def colours(n: int) -> list[tuple[float, float, float, float]]:
+    """``n`` colours, all different up to 20 (matplotlib's tab20, its dark shades first)."""
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]
+    return [tuple(palette(order[i % 20])) for i in range(n)]
 
 
 def markdown(evaluation: Evaluation, chart_name: str | None = None) -> str:
