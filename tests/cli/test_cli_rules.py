@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from kizuna.cli import _Group
 from kizuna.cli.rules import rules
 from kizuna.ingest.writer import import_run
-from kizuna.recommend.rules import list_rules
+from kizuna.recommend.rules_store import list_rules
 from kizuna.store.engine import Store
 
 # The ``rules`` group under the same error handling as ``kizuna`` itself.

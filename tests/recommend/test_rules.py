@@ -10,16 +10,8 @@ from kizuna.errors import ImportDataError, NotFoundError
 from kizuna.ingest.writer import import_run
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.data import TrainingData, load_training_data
-from kizuna.recommend.rules import (
-    Rule,
-    RuleBased,
-    list_rules,
-    load_rules_yaml,
-    remove_rule,
-    rules_from_yaml,
-    rules_to_yaml,
-    save_rules,
-)
+from kizuna.recommend.rules import Rule, RuleBased, load_rules_yaml, rules_from_yaml, rules_to_yaml
+from kizuna.recommend.rules_store import list_rules, remove_rule, save_rules
 from kizuna.store.engine import Store
 
 
@@ -189,6 +181,24 @@ def test_unknown_skus_are_refused(store: Store) -> None:
     # Category triggers name no SKU; nothing was written by the refused calls.
     save_rules(store, [_rule("z", "食品", "MUG", trigger_kind="category")])
     assert [r.name for r in list_rules(store)] == ["z"]
+
+
+def test_a_category_no_product_is_in_is_refused(store: Store) -> None:
+    _catalogue(store)
+    # 食品雑貨 is not 食品 (a category ends at a level); nothing is in it, so the rule could never fire.
+    with pytest.raises(ImportDataError, match="rule 'w', field 'when': no product is in this category"):
+        save_rules(store, [_rule("w", "食品雑貨", "MUG", trigger_kind="category")])
+    save_rules(store, [_rule("v", "飲料", "MUG", trigger_kind="category")])
+    assert [r.name for r in list_rules(store)] == ["v"]
+
+
+def test_a_category_in_the_wrong_case_names_the_one_meant(store: Store) -> None:
+    with import_run(store, "test") as (writer, _):
+        writer.write_products([{"sku": "A", "title": "Fargo", "category_path": "Movies/Drama/Crime"},
+                               {"sku": "B", "title": "Heat", "category_path": "Movies/Action"}])  # fmt: skip
+    with pytest.raises(ImportDataError, match=r"expected 'Movies/Drama' \(categories match upper and lower"):
+        save_rules(store, [_rule("d", "movies/drama", "B", trigger_kind="category")])
+    assert list_rules(store) == []
 
 
 def test_fitted_from_the_store_recommends_by_sku_and_category(store: Store) -> None:

@@ -10,14 +10,8 @@ from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
 from kizuna.errors import ConfigError
-from kizuna.recommend.rules import (
-    list_rules,
-    load_rules_yaml,
-    remove_rule,
-    rule_from_dict,
-    rules_to_yaml,
-    save_rules,
-)
+from kizuna.recommend.rules import load_rules_yaml, rule_from_dict, rules_to_yaml
+from kizuna.recommend.rules_store import list_rules, remove_rule, save_rules
 
 
 @click.group()

@@ -35,16 +35,16 @@ from pydantic import (
     model_validator,
 )
 from scipy import sparse
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from kizuna.errors import ImportDataError, NotFoundError
+from kizuna.errors import ImportDataError
 from kizuna.moments import aware, default_zone, parse_moment
 from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.reasons import Reason
 from kizuna.store.categories import in_category
 from kizuna.store.engine import Store
-from kizuna.store.tables import MerchRule, Product
+from kizuna.store.tables import Product
 from kizuna.store.types import utcnow
 
 TriggerKind = Literal["product", "category"]
@@ -211,68 +211,6 @@ def rules_to_yaml(rules: Iterable[Rule]) -> str:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
-# -- the store ------------------------------------------------------------------------------------
-def _to_rule(row: MerchRule) -> Rule:
-    return Rule(
-        name=row.name,
-        trigger_kind=row.trigger_kind,
-        trigger_value=row.trigger_value,
-        trigger_event=row.trigger_event,
-        target_sku=row.target_sku,
-        priority=row.priority,
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        active=row.active,
-    )
-
-
-def check_skus(store: Store, rules: Sequence[Rule], path: Path | str | None = None) -> None:
-    """Raise :class:`ImportDataError` naming the rule and field of the first SKU not in the catalogue."""
-    wanted = {r.target_sku for r in rules} | {r.trigger_value for r in rules if r.trigger_kind == "product"}
-    with store.session() as session:
-        known = set(session.scalars(select(Product.sku).where(Product.sku.in_(wanted))))
-    for r in rules:
-        for field, sku in (("when", r.trigger_value), ("recommend", r.target_sku)):
-            if (field == "recommend" or r.trigger_kind == "product") and sku not in known:
-                raise ImportDataError(path, f"rule '{r.name}', field '{field}': unknown SKU", got=sku)
-
-
-def save_rules(store: Store, rules: Sequence[Rule], *, path: Path | str | None = None) -> int:
-    """Add or replace (by name) ``rules`` in one transaction after checking their SKUs; returns how many."""
-    check_skus(store, rules, path)
-    with store.session() as session, session.begin():
-        existing = {
-            row.name: row
-            for row in session.scalars(select(MerchRule).where(MerchRule.name.in_([r.name for r in rules])))
-        }
-        for r in rules:
-            row = existing.get(r.name) or MerchRule(name=r.name)
-            for key, value in r.model_dump(exclude={"name"}).items():
-                setattr(row, key, value)
-            session.add(row)
-    return len(rules)
-
-
-def list_rules(store: Store, *, active_only: bool = False) -> list[Rule]:
-    """Rules in the store, highest priority first, then by name."""
-    query = select(MerchRule).order_by(MerchRule.priority.desc(), MerchRule.name)
-    if active_only:
-        query = query.where(MerchRule.active.is_(True))
-    with store.session() as session:
-        return [_to_rule(row) for row in session.scalars(query)]
-
-
-def remove_rule(store: Store, name: str) -> None:
-    """Delete the rule called ``name``.
-
-    Raises:
-        NotFoundError: no rule has that name.
-    """
-    with store.session() as session, session.begin():
-        if session.execute(delete(MerchRule).where(MerchRule.name == name)).rowcount == 0:  # type: ignore[attr-defined]
-            raise NotFoundError(f"no rule named '{name}'; see `kizuna rules list`")
-
-
 # -- the recommender ------------------------------------------------------------------------------
 class RuleBased(Recommender):
     """Recommends what merchandising rules say, strongest priority first.
@@ -307,6 +245,8 @@ class RuleBased(Recommender):
         """A model with the store's active rules and its catalogue (SKUs and category paths)."""
         with store.session() as session:
             catalogue = session.execute(select(Product.id, Product.sku, Product.category_path)).all()
+        from kizuna.recommend.rules_store import list_rules
+
         params.setdefault("rules", list_rules(store, active_only=True))
         params.setdefault("skus", {sku: pid for pid, sku, _ in catalogue})
         params.setdefault("categories", {pid: path for pid, _, path in catalogue if path})

@@ -8,6 +8,7 @@ match categories the same way, case-sensitively, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_
@@ -46,3 +47,13 @@ def under_category(column: ColumnElement[Any] | QueryableAttribute[Any], prefix:
         func.substr(column, 1, len(prefix)) == prefix,
         or_(rest == "", func.substr(rest, 1, 1).in_(list(SEPARATORS))),
     )
+
+
+def spelled_like(paths: Iterable[str], prefix: str) -> str | None:
+    """The category, among the levels of ``paths``, that ``prefix`` names but for upper and lower case
+    (``movies/drama`` → ``Movies/Drama``): the hint when a case-sensitive prefix matches nothing."""
+    wanted = category_prefix_of(prefix).casefold()
+    for path in paths:
+        if path.casefold().startswith(wanted) and in_category(path, path[: len(wanted)]):
+            return path[: len(wanted)]
+    return None
