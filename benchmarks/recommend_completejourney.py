@@ -52,6 +52,7 @@ MODELS: dict[str, tuple[type[Recommender], dict[str, Any]]] = {
     "popularity": (Popularity, {}),
     "cooccurrence": (ItemCooccurrence, {}),
     "als": (ALS, ALS_DEFAULTS),
+    "als-kizuna": (ALS, {}),  # kizuna's own defaults (64 factors, regularisation 30)
     "bpr": (BPR, {}),
     "ease": (EASE, {}),
     "spectral": (Spectral, {}),
@@ -133,8 +134,8 @@ def run(name: str, k: int, params: dict[str, Any] | None = None) -> dict[str, An
         metrics, score_seconds, n_scored = evaluate(model, _TRAIN, _RELEVANT[protocol], k, repeats)
         out[protocol] = {**metrics, "score_seconds": score_seconds, "scored_households": n_scored}
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-    if isinstance(model, Blend):
-        out["validation"] = model.metrics.get("validation")
+    if model.metrics.get("validation"):  # what the model chose on its own validation split
+        out["validation"] = model.metrics["validation"]
     return out
 
 

@@ -7,10 +7,11 @@ split carved out of the training data (never the test split); the blend learns i
 EASE's λ and ALS's regularisation on its own split of the training data.
 
     .venv/bin/python benchmarks/recommend_movielens.py [--data DIR] [--json PATH] [--only NAME ...]
-        [--split-seed 42] [--blend-seed 42]
+        [--split-seed 42] [--blend-seed 42] [--defaults]
 
 ``--split-seed`` draws another test split (the published protocol is 42), ``--blend-seed`` another validation
-split inside the blend: how much the figures move with either.
+split inside the blend: how much the figures move with either. ``--defaults`` fits every algorithm with its
+defaults (what ``kizuna evaluate`` fits) instead of choosing its hyperparameters on validation.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=list(GRID), default=list(GRID))
     parser.add_argument("--split-seed", type=int, default=42, help="seed of the 75/25 test split")
     parser.add_argument("--blend-seed", type=int, default=42, help="seed of the blend's validation split")
+    parser.add_argument("--defaults", action="store_true", help="every algorithm with its defaults, as "
+                        "`kizuna evaluate` fits them, instead of choosing on validation")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/ml.db")
@@ -85,7 +88,7 @@ def run(store: Store, args: argparse.Namespace) -> None:
     print(f"{'algorithm':<14}{'params':<44}{'valid ndcg':>11}{'ndcg@10':>9}{'prec@10':>9}{'recall@10':>10}"
           f"{'map@10':>8}{'train s':>9}")  # fmt: skip
     for name in args.only:
-        grid = GRID[name]
+        grid = [{}] if args.defaults else GRID[name]
 
         def validation_ndcg(params: dict[str, Any], name: str = name) -> float:
             model = ALGORITHMS[name].from_store(store, **params, **fixed.get(name, {})).fit(fit_part)
@@ -100,9 +103,11 @@ def run(store: Store, args: argparse.Namespace) -> None:
         metrics = score_model(model, train, test, k)
         results[name] = {**metrics, "train_seconds": seconds}
         shown = best
-        if "validation" in model.metrics:  # the blend: what it chose on its own split
-            weights = dict(zip(model.params()["components"], model.params()["weights"], strict=True))
-            shown = {"weights": weights, **model.metrics["validation"].get("chosen_params", {})}
+        if "validation" in model.metrics:  # what the model chose on its own split of train
+            shown = dict(model.metrics["validation"].get("chosen_params", {}))
+            if "components" in model.params():  # the blend
+                weights = dict(zip(model.params()["components"], model.params()["weights"], strict=True))
+                shown = {"weights": weights, **shown}
         print(f"{name:<14}{json.dumps(shown):<44}{valid_ndcg:>11.3f}{metrics[f'ndcg@{k}']:>9.3f}"
               f"{metrics[f'precision@{k}']:>9.3f}{metrics[f'recall@{k}']:>10.3f}"
               f"{metrics[f'map@{k}']:>8.3f}{seconds:>9.2f}")  # fmt: skip

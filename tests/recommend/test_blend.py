@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 from contract import RecommenderContract, checkerboard
 
-from kizuna.recommend import blend_weights
+from kizuna.recommend import tuning
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.blend import Blend, default_components, scaled
-from kizuna.recommend.blend_weights import _log_search, repeat_share, validation_split
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.factorisation import ALS
-from kizuna.recommend.popularity import Popularity
+from kizuna.recommend.tuning import repeat_share, validation_split
 
 DAY = 86_400.0
 
@@ -114,30 +113,6 @@ def test_a_blend_cannot_contain_itself() -> None:
         Blend(components=["blend"], weights=[1.0]).fit(checkerboard())
 
 
-def test_the_search_refines_between_the_first_values() -> None:
-    # A sharp optimum at 33, between the first values 1, 10 and 100: one round tries √(10·100) ≈ 31.6 beside
-    # the best first value (100); the next tries either side of 31.6 and keeps it.
-    tried: list[float] = []
-
-    def evaluate(value: float) -> tuple[float, Recommender]:
-        tried.append(value)
-        return -abs(np.log(value / 33.0)), Popularity()
-
-    value, model = _log_search(evaluate, (1.0, 10.0, 100.0), rounds=2)
-    assert value == pytest.approx(np.sqrt(1000.0))
-    assert isinstance(model, Popularity)
-    expected = [
-        1.0,
-        10.0,
-        np.sqrt(np.sqrt(1000.0) * 10.0),
-        np.sqrt(1000.0),
-        np.sqrt(np.sqrt(1000.0) * 100.0),
-        100.0,
-    ]
-    assert sorted(tried) == pytest.approx(expected)
-    assert _log_search(evaluate, (1.0, 10.0, 100.0), rounds=0)[0] == 100.0
-
-
 def test_the_blend_searches_als_regularisation_on_its_validation_split() -> None:
     model = Blend(components=["als", "popularity"], component_params={"als": {"factors": 4}}).fit(
         checkerboard()
@@ -151,32 +126,8 @@ def test_the_blend_searches_als_regularisation_on_its_validation_split() -> None
     assert "als" not in given.fit(checkerboard()).metrics["validation"]["chosen_params"]
 
 
-def test_a_sampled_search_keeps_the_validation_customers_and_their_choices(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(blend_weights, "SEARCH_CUSTOMERS", 8)
-    data = grocery()  # 60 customers
-    rows = np.array([3, 17, 42])
-    relevant = {3: {1}, 17: {2}, 42: {3}}
-    part = blend_weights._customer_sample(data, rows, relevant, np.random.default_rng(0))
-    assert part is not None
-    assert part.data.n_users == 8 and len(np.unique(part.data.interactions.user)) == 8
-    # The validation customers are in the sample, with every choice they made and what is right for them.
-    assert part.data.customer_ids[part.rows].tolist() == data.customer_ids[rows].tolist()
-    assert {part.data.customer_ids[r]: v for r, v in part.relevant.items()} == {
-        data.customer_ids[r]: v for r, v in relevant.items()
-    }
-    original, sampled = data.matrix().toarray(), part.data.matrix().toarray()
-    kept = [int(np.flatnonzero(data.customer_ids == c)[0]) for c in part.data.customer_ids]
-    np.testing.assert_array_equal(sampled, original[kept])
-    np.testing.assert_array_equal(part.seen.toarray(), sampled)
-    # Few enough customers: no sample.
-    monkeypatch.setattr(blend_weights, "SEARCH_CUSTOMERS", 60)
-    assert blend_weights._customer_sample(data, rows, relevant, np.random.default_rng(0)) is None
-
-
 def test_the_blend_fits_the_value_found_on_a_sample_on_all(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(blend_weights, "SEARCH_CUSTOMERS", 20)
+    monkeypatch.setattr(tuning, "SEARCH_CUSTOMERS", 20)
     fitted_on: list[int] = []
     fit = ALS.fit
 

@@ -9,7 +9,11 @@ import pytest
 from contract import RecommenderContract, checkerboard
 
 from kizuna.recommend.base import Recommender
+from kizuna.recommend.data import TrainingData
+from kizuna.recommend.evaluate.run import score_model
+from kizuna.recommend.evaluate.splits import stratified_split
 from kizuna.recommend.factorisation import ALS, BPR
+from kizuna.recommend.popularity import Popularity
 
 
 class TestALS(RecommenderContract):
@@ -34,7 +38,7 @@ def test_same_seed_same_factors(make: object) -> None:
 
 
 def test_als_reasons_name_products_of_the_own_group() -> None:
-    model = ALS(factors=8, iterations=20, num_threads=1).fit(checkerboard())
+    model = ALS(factors=8, regularization=0.01, iterations=20, num_threads=1).fit(checkerboard())
     ids, _, reasons = model.recommend(1000, n=1)
     assert list(ids) == [500]
     assert reasons[0].code == "taste"
@@ -56,3 +60,36 @@ def test_artefact_holds_the_factors_without_pickle(tmp_path: Path) -> None:
     with np.load(path, allow_pickle=False) as npz:
         assert npz["item_factors"].shape[0] == 21
         assert npz["user_factors"].shape[0] == 20
+
+
+def tastes(seed: int) -> TrainingData:
+    """600 customers choosing 10-40 of 300 products by a mix of six tastes and a long-tailed popularity,
+    rated 1-5: data where a factor model has something to find and room to overfit."""
+    rng = np.random.default_rng(seed)
+    taste = rng.dirichlet(np.full(6, 0.3), 600)
+    group = rng.integers(0, 6, 300)
+    popular = rng.pareto(1.5, 300) + 1
+    customers: list[int] = []
+    products: list[int] = []
+    for u in range(600):
+        p = taste[u][group] * popular
+        chosen = rng.choice(300, size=int(rng.integers(10, 40)), replace=False, p=p / p.sum())
+        customers += [u] * len(chosen)
+        products += chosen.tolist()
+    ratings = rng.integers(1, 6, len(customers)).astype(float)
+    return TrainingData.from_ids(np.array(customers), np.array(products), weights=ratings)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_als_defaults_rank_well_where_implicits_overfit(seed: int) -> None:
+    data = tastes(seed)
+    train, test = (data.with_interactions(x) for x in stratified_split(data.interactions, 0.75, seed=1))
+
+    def ndcg(model: Recommender) -> float:
+        return score_model(model.fit(train), train, test, 10)["ndcg@10"]
+
+    ours = ndcg(ALS(num_threads=1))
+    implicits = ndcg(ALS(factors=100, regularization=0.01, num_threads=1))
+    popular = ndcg(Popularity())
+    assert ours > 1.5 * popular
+    assert ours > 2 * implicits

@@ -45,7 +45,6 @@ BoolArray = npt.NDArray[np.bool_]
 COMPONENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "repurchase": {"half_life_days": 90.0},
     "popularity": {"half_life_days": 30.0},
-    "als": {"factors": 64},
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -101,9 +102,12 @@ def taste_reasons(
     """One reason per recommended product (a column of ``contribution``, whose rows are the customer's
     ``chosen`` columns): "taste", naming the :data:`MAX_DRIVERS` chosen products that contributed most
     (positively) to its score, or "popular" when none did."""
+    # One sort for every recommended product at once (this runs on the serving path).
+    top = np.argsort(-contribution, axis=0, kind="stable")[:MAX_DRIVERS]
+    positive = (np.take_along_axis(contribution, top, 0) > 0).T.tolist()
+    ids = product_ids[chosen[top]].T.tolist()
     reasons = []
-    for k in range(contribution.shape[1]):
-        top = np.argsort(-contribution[:, k], kind="stable")[:MAX_DRIVERS]
-        drivers = tuple(int(product_ids[chosen[t]]) for t in top if contribution[t, k] > 0)
+    for wanted, named in zip(positive, ids, strict=True):
+        drivers = tuple(compress(named, wanted))
         reasons.append(Reason("taste", drivers) if drivers else Reason("popular"))
     return reasons

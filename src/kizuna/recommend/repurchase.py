@@ -62,7 +62,10 @@ class Repurchase(Recommender):
 
     def _explain(self, row: int, items: IntArray) -> list[Reason]:
         assert self.counts is not None
-        counts = np.asarray(self.counts[row, items].todense(), dtype=np.float64).ravel()
+        # Read from the row's own entries: scipy's fancy indexing costs 0.3 ms a call on the serving path.
+        span = slice(self.counts.indptr[row], self.counts.indptr[row + 1])
+        times = dict(zip(self.counts.indices[span].tolist(), self.counts.data[span].tolist(), strict=True))
+        counts = [times.get(item, 0.0) for item in items.tolist()]
         return [
             Reason("bought_before", detail={"times": int(c)}) if c > 0 else Reason("popular") for c in counts
         ]
