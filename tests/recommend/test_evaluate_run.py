@@ -56,7 +56,8 @@ def test_report_has_table_and_chart(tmp_path: Path) -> None:
     assert (tmp_path / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cli_evaluate_writes_json(db_url: str, tmp_path: Path) -> None:
+def test_cli_evaluate_writes_json(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     lines = ["user,item,timestamp"]
     data = groups(20)
     for u, i, t in zip(data.interactions.user, data.interactions.item, data.interactions.time, strict=True):
@@ -67,13 +68,17 @@ def test_cli_evaluate_writes_json(db_url: str, tmp_path: Path) -> None:
                                 "--db", db_url]).exit_code == 0  # fmt: skip
     out = tmp_path / "r.json"
     args = ["evaluate", "--split", "stratified", "--ratio", "0.75", "--seed", "42", "-k", "10"]
-    args += ["--algorithm", "popularity", "--algorithm", "ease", "--json", str(out), "--db", db_url]
+    args += ["--algorithm", "popularity", "--algorithm", "cooccurrence", "--json", str(out), "--db", db_url]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
+    # The table reads in an 80-column terminal: names and headers whole.
+    assert max(map(len, result.output.splitlines())) <= 80
+    for word in ("popularity", "cooccurrence", "precision", "coverage", "novelty"):
+        assert word in result.output
     figures = json.loads(out.read_text())
-    assert set(figures) == {"popularity", "ease"}
+    assert set(figures) == {"popularity", "cooccurrence"}
     assert {"ndcg@10", "precision@10", "recall@10", "map@10", "coverage", "novelty", "train_seconds"} <= set(
-        figures["ease"]
+        figures["cooccurrence"]
     )
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich import box
 from rich.table import Table
 
 from kizuna.cli.common import console, db_option, store_for
@@ -114,7 +115,13 @@ def evaluate_command(
         raise click.UsageError(str(exc)) from None
     metrics = [f"ndcg@{k}", f"precision@{k}", f"recall@{k}", f"map@{k}", "coverage", "novelty"]
     title = f"{split} split, k = {k}" + (", repeat purchases count" if repeats else "")
-    table = Table("algorithm", *metrics, "train s", title=title)
+    # Names and headers whole in an 80-column terminal (a boxed table cut them to "popula…" and "preci…"):
+    # no vertical rules, and "@k" under each metric's name.
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("algorithm", no_wrap=True, min_width=max(map(len, result.results), default=9))
+    for header in (*metrics, "train s"):
+        lines = header.replace("@", "\n@").replace(" ", "\n").split("\n")
+        table.add_column("\n".join(lines), justify="right", min_width=max(6, *map(len, lines)))
     for name, values in result.results.items():
         table.add_row(name, *(f"{values.get(m, 0.0):.4f}" for m in metrics), f"{values['train_seconds']:.2f}")
     console.print(table)
