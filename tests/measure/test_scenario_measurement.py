@@ -155,7 +155,7 @@ def test_report_scenario_in_japanese_is_japanese_throughout(welcome: Store, db_u
     assert result.exit_code == 0, result.output
     japanese = (
         "シナリオ welcome",
-        "対照群との差",
+        "コントロール群との差",
         "購入率",
         "配信（送信から 7 日以内の購入）",
         "費用",
@@ -172,3 +172,14 @@ def test_report_scenario_shows_where_every_delivery_went(welcome: Store, db_url:
     assert result.exit_code == 0, result.output
     for label in ("waiting", "suppressed", "failed", "sent", "converted"):
         assert label in result.output
+
+
+def test_the_report_and_the_dashboard_name_the_groups_alike() -> None:
+    # A marketer reads both: one word for the control group and one for the holdout, in either language.
+    from kizuna.cli.report import _LABELS
+    from kizuna.dashboard.i18n import catalogue
+
+    for lang in ("ja", "en"):
+        words = catalogue(lang)
+        assert _LABELS[lang]["control"].lower() in words["preview.control"].lower()
+        assert _LABELS[lang]["holdout"].lower() in words["preview.holdout"].lower()
