@@ -10,8 +10,9 @@ product, k = 10. Two protocols, each model fitted once and scored under both:
   from the lists: discovery alone.
 
 Every model runs with its default hyperparameters (none is chosen on the test split; the blend learns its
-weights on the last 28 days of the training part), each in its own forked process so its peak resident memory
-can be told apart.
+weights on the last 28 days of the training part); content and the blend get the products' texts as an
+imported store gives them. Each model runs in its own forked process, so its peak resident memory can be
+told apart.
 
     .venv/bin/python benchmarks/recommend_completejourney.py [--data DIR] [--json PATH] [--only NAME ...]
 """
@@ -32,8 +33,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kizuna.ingest.datasets.completejourney import product_row
 from kizuna.recommend.base import Recommender
 from kizuna.recommend.blend import Blend
+from kizuna.recommend.content import ContentBased, product_text
 from kizuna.recommend.cooccurrence import ItemCooccurrence
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.ease import EASE
@@ -43,6 +46,7 @@ from kizuna.recommend.factorisation import ALS, BPR
 from kizuna.recommend.popularity import Popularity
 from kizuna.recommend.repurchase import Repurchase
 from kizuna.recommend.spectral import Spectral
+from kizuna.recommend.together import FrequentlyBoughtTogether
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DAYS = 28
@@ -52,13 +56,18 @@ MODELS: dict[str, tuple[type[Recommender], dict[str, Any]]] = {
     "popularity": (Popularity, {}),
     "cooccurrence": (ItemCooccurrence, {}),
     "als": (ALS, ALS_DEFAULTS),
-    "als-kizuna": (ALS, {}),  # kizuna's own defaults (64 factors, regularisation 30)
+    "als-kizuna": (ALS, {}),  # kizuna's own defaults (64 factors, regularisation searched)
     "bpr": (BPR, {}),
     "ease": (EASE, {}),
     "spectral": (Spectral, {}),
     "repurchase": (Repurchase, {}),
+    "content": (ContentBased, {}),
+    "together": (FrequentlyBoughtTogether, {}),
     "blend": (Blend, {}),
 }
+#: Models given the products' texts (as ``from_store`` gives them in a shop): content, and the blend, whose
+#: content component they enable.
+WITH_TEXTS = ("content", "blend")
 PROTOCOLS = ("repeats", "new")
 
 
@@ -76,6 +85,20 @@ def load(path: Path) -> TrainingData:
 # Set before forking, so each child reads the data without copying it through a pipe.
 _TRAIN: TrainingData | None = None
 _RELEVANT: dict[str, dict[int, set[int]]] = {}
+_TEXTS: dict[int, str] = {}
+
+
+def texts(path: Path) -> dict[int, str]:
+    """Each product's text as kizuna compares it once the Complete Journey is imported (title from type
+    and size, category path, brand, attributes)."""
+    rows = pq.read_table(path).to_pylist()
+    found = {}
+    for row in rows:
+        fields = product_row(row, "")
+        found[int(row["product_id"])] = product_text(
+            fields["title"], None, fields["category_path"], fields["brand"], fields["attributes"]
+        )
+    return found
 
 
 #: Searched on a validation split (the last 28 days of train) with ``--tune``; never on the test split.
@@ -124,7 +147,8 @@ def run(name: str, k: int, params: dict[str, Any] | None = None) -> dict[str, An
     cls, defaults = MODELS[name]
     started = time.perf_counter()
     try:
-        model = cls(**(defaults if params is None else params)).fit(_TRAIN)
+        given = {"texts": _TEXTS} if name in WITH_TEXTS else {}
+        model = cls(**(defaults if params is None else params), **given).fit(_TRAIN)
     except ValueError as error:
         return {"skipped": str(error)}
     train_seconds = time.perf_counter() - started
@@ -147,7 +171,7 @@ def in_child(function: Any, *args: Any) -> Any:
 
 
 def main() -> None:
-    global _TRAIN, _RELEVANT
+    global _TRAIN, _RELEVANT, _TEXTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shared = Path(os.environ.get("KIZUNA_SHARED_DATA", ROOT.parent / "shared" / "data"))
     parser.add_argument("--data", type=Path, default=shared / "dunnhumby-completejourney-8451-pypi")
@@ -160,6 +184,8 @@ def main() -> None:
 
     started = time.perf_counter()
     data = load(args.data / "transactions.parquet")
+    if set(WITH_TEXTS) & set(args.only):
+        _TEXTS = texts(args.data / "products.parquet")
     train_part, test_part = temporal_split_last(data.interactions, TEST_DAYS)
     _TRAIN, test = data.with_interactions(train_part), data.with_interactions(test_part)
     _RELEVANT = {p: relevant_items(_TRAIN, test, repeats=p == "repeats") for p in PROTOCOLS}

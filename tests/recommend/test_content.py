@@ -5,10 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from contract import RecommenderContract, checkerboard
+from scipy import sparse
 
 from kizuna.ingest.writer import import_run
+from kizuna.recommend import content
 from kizuna.recommend.base import Recommender
-from kizuna.recommend.content import ContentBased, load_item_texts, normalise, product_text
+from kizuna.recommend.content import ContentBased, _top_similar, load_item_texts, normalise, product_text
 from kizuna.recommend.data import TrainingData
 from kizuna.store.engine import Store
 
@@ -192,3 +194,30 @@ def test_refit_on_other_choices_keeps_the_text_similarities() -> None:
     )
     assert model.refit(wider).similarity is not model.similarity
     assert model.refit(fewer, neighbours=5).similarity is not model.similarity
+
+
+@pytest.mark.parametrize(("k", "floor"), [(3, 0.0), (5, 0.2), (40, 0.0)])
+def test_neighbours_are_the_best_other_products_as_a_full_product_finds_them(k: int, floor: float) -> None:
+    rng = np.random.default_rng(k)
+    features = sparse.random(30, 12, density=0.3, random_state=rng, format="csr")
+    full = (features @ features.T).toarray()
+    np.fill_diagonal(full, -np.inf)
+    found = _top_similar(features, k, floor).toarray()
+    for row in range(30):
+        wanted = [c for c in np.argsort(-full[row], kind="stable")[:k] if full[row, c] > floor]
+        assert set(np.flatnonzero(found[row])) == set(wanted)
+        np.testing.assert_allclose(found[row, wanted], full[row, wanted])
+
+
+def test_terms_most_products_share_are_left_out_of_a_large_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every text says "grocery"; half say "tea", half "coffee". Only the shared word is too common to count.
+    docs = [f"grocery {'tea' if i % 2 else 'coffee'}" for i in range(40)]
+    model = ContentBased(texts={}, word_weight=1.0)
+    words = model._features(docs)
+    assert words.shape[1] == 3  # a small catalogue keeps every term
+    monkeypatch.setattr(content, "PRUNE_ABOVE", 39)
+    monkeypatch.setattr(content, "COMMON_TERMS", 0.6)
+    pruned = model._features(docs).toarray()
+    assert pruned.shape[1] == 2
+    # Tea and coffee products are no longer alike at all; tea products still match each other.
+    assert pruned[0] @ pruned[1] == 0.0 and pruned[1] @ pruned[3] == pytest.approx(1.0)

@@ -147,7 +147,7 @@ def _write_products(
     used.append(integers(files["coupons"], "product_id", coupon_products))
     unknown = np.setdiff1d(np.unique(np.concatenate(used)), listed).tolist()
     writer.progress.stage("products", total=table.num_rows + len(unknown))
-    rows: list[dict[str, Any]] = [_product(row, prefix) for row in table.to_pylist()]
+    rows: list[dict[str, Any]] = [product_row(row, prefix) for row in table.to_pylist()]
     rows += [
         {
             "sku": f"{prefix}{product_id}",
@@ -172,7 +172,8 @@ def _write_products(
     return {r["attributes"]["product_id"]: ids[r["sku"]] for r in rows}
 
 
-def _product(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+def product_row(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A row of products.parquet as kizuna's product fields."""
     department, category, kind = (text(row[c]) for c in ("department", "product_category", "product_type"))
     size = text(row["package_size"])
     name = kind or category or department or f"product {row['product_id']}"
