@@ -23,14 +23,15 @@ from implicit.cpu.bpr import BayesianPersonalizedRanking
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from kizuna.recommend.base import FloatArray, IntArray, Recommender, cosine_to
+from kizuna.recommend.base import IntArray
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.factors import FactorModel
 from kizuna.recommend.reasons import Reason, taste_reasons
 from kizuna.recommend.tuning import Search, tune
 
 
-class _Factorisation(Recommender):
-    """What ALS and BPR share: factor arrays, scoring, reasons, similarity and artefacts.
+class _Factorisation(FactorModel):
+    """What ALS and BPR share: training through ``implicit`` and reasons from the factors.
 
     Subclasses build the ``implicit`` model and say how the weight matrix is fed to it.
     """
@@ -39,12 +40,6 @@ class _Factorisation(Recommender):
         super().__init__()
         self.num_threads = num_threads
         self.random_state = random_state
-        self.user_factors: FloatArray | None = None
-        self.item_factors: FloatArray | None = None
-        #: ``item_factors`` transposed, contiguous: a customer's row times it streams through memory in
-        #: order, 0.18 ms against 0.50 ms for 50,000 × 64 factors between other work (benchmarks/
-        #: recommend_serving.py), where the transposed product reads across rows.
-        self._columns: FloatArray | None = None
 
     @abstractmethod
     def _model(self) -> AlternatingLeastSquares | BayesianPersonalizedRanking:
@@ -60,45 +55,16 @@ class _Factorisation(Recommender):
         with threadpool_limits(1, "blas"):
             model = self._model()
             model.fit(user_items, show_progress=False)
-        # Kept in float32, as implicit learns them: scoring reads every item's factors, so half the bytes is
-        # half the time (benchmarks/recommend_serving.py). Batch and single scores then agree to ~1e-6.
-        self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
-        self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
-        self._columns = np.ascontiguousarray(self.item_factors.T)
-
-    def _factors(self) -> tuple[FloatArray, FloatArray]:
-        if self.user_factors is None or self.item_factors is None:
-            raise RuntimeError(f"{self.name} is not fitted: call fit() or load() first")
-        return self.user_factors, self.item_factors
-
-    def _score(self, rows: IntArray) -> FloatArray:
-        users, _ = self._factors()
-        assert self._columns is not None
-        # float32, as the factors: widening would add a pass over the row and nothing of value (callers
-        # that mix it with float64 scores widen it exactly).
-        scores: FloatArray = users[rows] @ self._columns
-        return scores
+        self._set_factors(model.user_factors, model.item_factors)
 
     def _explain(self, row: int, items: IntArray) -> list[Reason]:
-        assert self.seen is not None and self.product_ids is not None
+        assert self.product_ids is not None
         _, factors = self._factors()
-        chosen = self.seen.indices[self.seen.indptr[row] : self.seen.indptr[row + 1]]
+        chosen = self._chosen(row)
         if len(chosen) == 0:
             return [Reason("popular") for _ in items]
         closeness = factors[chosen] @ factors[items].T
         return taste_reasons(closeness, chosen, self.product_ids)
-
-    def _item_similarity(self, col: int) -> FloatArray:
-        _, factors = self._factors()
-        return cosine_to(factors, col)
-
-    def _state(self) -> dict[str, Any]:
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors}
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        self.user_factors = np.asarray(state["user_factors"], dtype=np.float32)
-        self.item_factors = np.asarray(state["item_factors"], dtype=np.float32)
-        self._columns = np.ascontiguousarray(self.item_factors.T)
 
 
 class ALS(_Factorisation):

@@ -22,15 +22,16 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import svds
 
-from kizuna.recommend.base import FloatArray, IntArray, Recommender, cosine_to
+from kizuna.recommend.base import FloatArray, IntArray
 from kizuna.recommend.data import TrainingData
+from kizuna.recommend.factors import FactorModel
 from kizuna.recommend.reasons import Reason, taste_reasons
 
 #: Catalogues up to this size are decomposed through their dense products × products matrix.
 DENSE_PRODUCTS = 512
 
 
-class Spectral(Recommender):
+class Spectral(FactorModel):
     """Args:
     components: singular vectors kept (the filter's pass band); fewer keeps only the broadest tastes.
     seed: start vector of the truncated SVD, so training is reproducible.
@@ -44,8 +45,6 @@ class Spectral(Recommender):
             raise ValueError(f"components must be at least 1, got {components}")
         self.components = components
         self.seed = seed
-        self.user_factors: FloatArray | None = None
-        self.item_factors: FloatArray | None = None
         self.item_inputs: FloatArray | None = None
 
     def params(self) -> dict[str, Any]:
@@ -62,8 +61,7 @@ class Spectral(Recommender):
         vectors = self._top_right_vectors(sparse.csr_matrix(normalised))
         # Items nobody chose have no degree: they neither pass a signal in nor receive one.
         self.item_inputs = np.asarray(vectors * inv_item[:, None], dtype=np.float32)
-        self.item_factors = np.asarray(vectors * np.sqrt(item_degree)[:, None], dtype=np.float32)
-        self.user_factors = np.asarray(x @ self.item_inputs, dtype=np.float32)
+        self._set_factors(x @ self.item_inputs, vectors * np.sqrt(item_degree)[:, None])
 
     def _top_right_vectors(self, normalised: sparse.csr_matrix) -> FloatArray:
         """The top ``components`` right singular vectors (products × components), largest first.
@@ -88,37 +86,21 @@ class Spectral(Recommender):
         right = normalised.T @ left[:, order[kept]] / np.sqrt(values[order[kept]])
         return np.asarray(right, dtype=np.float64)
 
-    def _parts(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        if self.user_factors is None or self.item_factors is None or self.item_inputs is None:
-            raise RuntimeError(f"{self.name} is not fitted: call fit() or load() first")
-        return self.user_factors, self.item_factors, self.item_inputs
-
-    def _score(self, rows: IntArray) -> FloatArray:
-        users, items, _ = self._parts()
-        return np.asarray(users[rows] @ items.T, dtype=np.float64)
-
     def _explain(self, row: int, items: IntArray) -> list[Reason]:
-        assert self.seen is not None and self.product_ids is not None
-        _, outputs, inputs = self._parts()
-        chosen = self.seen.indices[self.seen.indptr[row] : self.seen.indptr[row + 1]]
+        assert self.product_ids is not None
+        _, outputs = self._factors()
+        if self.item_inputs is None:
+            raise RuntimeError(f"{self.name} is not fitted: call fit() or load() first")
+        chosen = self._chosen(row)
         if len(chosen) == 0:
             return [Reason("popular") for _ in items]
         # Each chosen product's share of an item's score: its input through the filter to that item.
-        share = inputs[chosen] @ outputs[items].T
+        share = self.item_inputs[chosen] @ outputs[items].T
         return taste_reasons(share, chosen, self.product_ids)
 
-    def _item_similarity(self, col: int) -> FloatArray:
-        _, outputs, _ = self._parts()
-        return cosine_to(outputs, col)
-
     def _state(self) -> dict[str, Any]:
-        return {
-            "user_factors": self.user_factors,
-            "item_factors": self.item_factors,
-            "item_inputs": self.item_inputs,
-        }
+        return {**super()._state(), "item_inputs": self.item_inputs}
 
     def _restore(self, state: dict[str, Any]) -> None:
-        self.user_factors = np.asarray(state["user_factors"], dtype=np.float32)
-        self.item_factors = np.asarray(state["item_factors"], dtype=np.float32)
+        super()._restore(state)
         self.item_inputs = np.asarray(state["item_inputs"], dtype=np.float32)
