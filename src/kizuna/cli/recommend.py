@@ -120,8 +120,8 @@ def evaluate_command(
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("algorithm", no_wrap=True, min_width=max(map(len, result.results), default=9))
     for header in (*metrics, "train s"):
-        lines = header.replace("@", "\n@").replace(" ", "\n").split("\n")
-        table.add_column("\n".join(lines), justify="right", min_width=max(6, *map(len, lines)))
+        folded = header.replace("@", "\n@").replace(" ", "\n")
+        table.add_column(folded, justify="right", min_width=max(6, *map(len, folded.split("\n"))))
     for name, values in result.results.items():
         table.add_row(name, *(f"{values.get(m, 0.0):.4f}" for m in metrics), f"{values['train_seconds']:.2f}")
     console.print(table)

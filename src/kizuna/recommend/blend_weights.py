@@ -20,7 +20,7 @@ from kizuna.recommend.base import FloatArray, IntArray, Recommender
 from kizuna.recommend.data import TrainingData
 from kizuna.recommend.evaluate.metrics import ndcg_of_hits
 from kizuna.recommend.factorisation import ALS
-from kizuna.recommend.tuning import Search, search, top_columns, validation
+from kizuna.recommend.tuning import BLOCK, Search, search, top_columns, validation
 
 if TYPE_CHECKING:
     from kizuna.recommend.blend import Blend
@@ -36,8 +36,6 @@ COMPONENT_SEARCH: dict[str, Search] = {
 }
 #: Products per component and customer kept as candidates for the blended ranking.
 POOL = 100
-#: Customers scored at once while building the candidate pool.
-BLOCK = 256
 
 
 def scaled(scores: FloatArray, weight: float = 1.0, *, in_place: bool = False) -> FloatArray:

@@ -122,7 +122,7 @@ def search(model: Recommender, spec: Search, on: Validation, k: int) -> tuple[fl
     customer of ``on.fit`` (a sampled search refits it on them all)."""
     part = customer_sample(on.fit, on.rows, on.relevant, on.rng) if spec.sampled else None
     where = part or Part(on.fit, on.rows, on.seen, on.relevant)
-    value, found = log_search(trial(model, spec.param, where, k, on.repeats), spec.values, spec.rounds)
+    value, found = log_search(trial_of(model, spec.param, where, k, on.repeats), spec.values, spec.rounds)
     if part is not None:
         found = found.refit(on.fit)  # the value found, on every customer
     return value, found
@@ -173,7 +173,7 @@ def customer_sample(
     )
 
 
-def trial(
+def trial_of(
     base: Recommender, param: str, on: Part, k: int, repeats: bool
 ) -> Callable[[float], tuple[float, Recommender]]:
     """For a value of ``param``: ``base`` refitted with it on ``on``, and that model's validation nDCG@k."""
