@@ -31,6 +31,21 @@ def checkerboard() -> TrainingData:
     return TrainingData.from_ids(customers, products, all_products=[999])
 
 
+def grocery(seed: int = 0) -> TrainingData:
+    """Weekly shoppers who mostly rebuy their own staples: 60 customers × 20 weeks, 3 staples each out of
+    40 products, plus one random product a week."""
+    rng = np.random.default_rng(seed)
+    customers, products, times = [], [], []
+    for c in range(60):
+        staples = rng.choice(40, 3, replace=False)
+        for week in range(20):
+            for p in [*rng.choice(staples, 2, replace=False), rng.integers(40)]:
+                customers.append(c)
+                products.append(100 + int(p))
+                times.append(week * 7 * 86_400.0 + c)
+    return TrainingData.from_ids(customers, products, times=times)
+
+
 class RecommenderContract:
     """Mixin of contract tests; subclasses set ``personalised`` and implement ``make``."""
 

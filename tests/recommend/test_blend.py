@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from contract import RecommenderContract, checkerboard
+from contract import RecommenderContract, checkerboard, grocery
 
 from kizuna.recommend import tuning
 from kizuna.recommend.base import Recommender
@@ -11,8 +11,6 @@ from kizuna.recommend.data import TrainingData
 from kizuna.recommend.factorisation import ALS
 from kizuna.recommend.tuning import repeat_share, validation_split
 
-DAY = 86_400.0
-
 
 class TestBlend(RecommenderContract):
     def make(self) -> Recommender:
@@ -20,21 +18,6 @@ class TestBlend(RecommenderContract):
             components=["repurchase", "ease", "popularity"],
             component_params={"ease": {"regularisation": 1.0}},
         )
-
-
-def grocery(seed: int = 0) -> TrainingData:
-    """Weekly shoppers who mostly rebuy their own staples: 60 customers × 20 weeks, 3 staples each out of
-    40 products, plus one random product a week."""
-    rng = np.random.default_rng(seed)
-    customers, products, times = [], [], []
-    for c in range(60):
-        staples = rng.choice(40, 3, replace=False)
-        for week in range(20):
-            for p in [*rng.choice(staples, 2, replace=False), rng.integers(40)]:
-                customers.append(c)
-                products.append(100 + int(p))
-                times.append(week * 7 * DAY + c)
-    return TrainingData.from_ids(customers, products, times=times)
 
 
 def test_learns_that_repeat_purchases_dominate_groceries() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from contract import checkerboard
-from test_blend import grocery
+from contract import checkerboard, grocery
 
 from kizuna.recommend import tuning
 from kizuna.recommend.base import Recommender
