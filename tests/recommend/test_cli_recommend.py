@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kizuna.cli import main
@@ -24,7 +25,10 @@ def _store_with_baskets(db_url: str, tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
 
 
-def test_train_then_recommend_with_reason(db_url: str, tmp_path: Path) -> None:
+def test_train_then_recommend_with_reason(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     _store_with_baskets(db_url, tmp_path)
     models = tmp_path / "models"
     runner = CliRunner()
@@ -39,6 +43,7 @@ def test_train_then_recommend_with_reason(db_url: str, tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "ペーパーフィルター" in shown.output
     assert "コーヒー豆を購入したお客様" in shown.output
+    assert "…" not in shown.output  # folded in an 80-column terminal, never cut
 
 
 def test_recommend_without_training_explains(db_url: str, tmp_path: Path) -> None:

@@ -68,7 +68,12 @@ def recommend_command(
         include_bought=include_bought,
         exclude_categories=exclude_categories,
     )
-    table = Table("#", "SKU", "product", "score", "reason", title=f"{customer} · {name}")
+    table = Table("#", "SKU", title=f"{customer} · {name}")
+    # Folded, not cut: Japanese titles and reasons have no spaces to wrap at, and Rich would end them with
+    # "…" in an 80-column terminal.
+    table.add_column("product", overflow="fold")
+    table.add_column("score")
+    table.add_column("reason", overflow="fold")
     for rank, s in enumerate(suggestions, start=1):
         table.add_row(str(rank), s.sku, s.title, f"{s.score:.3f}", s.reason_text)
     console.print(table)
